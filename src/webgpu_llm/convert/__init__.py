@@ -1,0 +1,1 @@
+"""Native-only: GGUF and Hugging Face safetensors -> MLC artifacts (uses numpy)."""

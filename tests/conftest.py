@@ -1,0 +1,23 @@
+"""Session fixtures shared across test folders."""
+
+import io
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory):
+    """A model cache private to this test session (never the user's)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def smollm2_folder(model_cache):
+    """Converts the embedded SmolLM2 GGUF once per scheme, on demand."""
+    from webgpu_llm.convert.default_model import prepare_embedded_model
+
+    def prepare(quantization: str):
+        return prepare_embedded_model(f"SmolLM2-135M-Instruct-{quantization}-MLC",
+                                      model_cache, progress=io.StringIO())
+
+    return prepare
