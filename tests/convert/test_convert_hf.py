@@ -176,3 +176,24 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path):
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
     convert(tmp_path / "hf", "q0f16", tmp_path / "out", conv_template="llama-3", overwrite=True, progress=None)
     assert not (tmp_path / "out" / "keep.txt").exists()
+
+
+def test_template_is_matched_from_the_folders_own_jinja(tmp_path):
+    """chat_template.jinja (as newer transformers save it) of Llama 3 picks llama-3."""
+    import pathlib
+
+    jinja = pathlib.Path(__file__).parents[1] / "conversation" / "fixtures" / "llama-3.jinja"
+    write_hf_folder(tmp_path / "hf")
+    (tmp_path / "hf" / "chat_template.jinja").write_text(jinja.read_text())
+    (tmp_path / "hf" / "tokenizer_config.json").write_text(
+        json.dumps({"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"}))
+    report = convert(tmp_path / "hf", "q0f16", tmp_path / "out", progress=None)
+    assert report.conv_template == "llama-3"
+
+
+def test_mistral_keeps_its_sliding_window(tmp_path):
+    config = {k: v for k, v in CONFIG.items() if k != "rope_scaling"} | {"model_type": "mistral", "sliding_window": 128}
+    write_hf_folder(tmp_path / "hf", config=config)
+    convert(tmp_path / "hf", "q0f16", tmp_path / "out", conv_template="mistral", progress=None)
+    chat = open_artifact(tmp_path / "out").chat_config
+    assert chat["model_type"] == "mistral" and chat["sliding_window_size"] == 128

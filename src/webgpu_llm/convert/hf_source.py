@@ -109,6 +109,17 @@ def _tokenizer_info(tokenizer_json: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _chat_template(folder: Path, tokenizer_config: dict[str, Any]) -> str | None:
+    """The model's Jinja chat template, wherever this checkpoint keeps it."""
+    if (folder / "chat_template.jinja").is_file():  # transformers >= 4.43 saves it apart
+        return (folder / "chat_template.jinja").read_text()
+    template = tokenizer_config.get("chat_template")
+    if isinstance(template, list):  # named templates: [{"name": "default", "template": ...}, ...]
+        named = {t.get("name"): t.get("template") for t in template if isinstance(t, dict)}
+        return named.get("default")
+    return template
+
+
 def read_hf_folder(folder: Path) -> ModelSource:
     config_path = folder / "config.json"
     if not config_path.is_file():
@@ -138,7 +149,7 @@ def read_hf_folder(folder: Path) -> ModelSource:
         tensors=_tensors(folder),
         tokenizer_files=files,
         tokenizer_info=_tokenizer_info(tokenizer_json),
-        chat_template=tokenizer_config.get("chat_template"),
+        chat_template=_chat_template(folder, tokenizer_config),
         special_tokens=_special_tokens(tokenizer_config),
         bos_token_id=hf.get("bos_token_id"),
         eos_token_ids=_token_ids(hf.get("eos_token_id")),

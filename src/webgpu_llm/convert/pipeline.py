@@ -39,9 +39,9 @@ class ConversionReport:
 
     def format(self) -> str:
         lines = [f"quantization error introduced ({self.quantization}), per tensor kind:",
-                 f"  {'tensor kind':<44} {'max rel':>10} {'mean rel':>10}"]
+                 f"  {'tensor kind':<48} {'max rel':>10} {'mean rel':>10}"]
         for kind, (worst, mean) in sorted(self.errors.items()):
-            lines.append(f"  {kind:<44} {worst:>10.3e} {mean:>10.3e}")
+            lines.append(f"  {kind:<48} {worst:>10.3e} {mean:>10.3e}")
         lines.append(f"wrote {self.output} (conv_template {self.conv_template})")
         return "\n".join(lines)
 
