@@ -1,0 +1,133 @@
+"""The device over the `wgpu` package (wgpu-native: Vulkan, Metal, D3D12; lavapipe).
+
+Native only. Asks for the adapter's own maximum buffer and binding sizes
+(the WebGPU defaults, 128/256 MiB, are far below what a GPU holds) and for
+shader-f16, subgroups and timestamp queries where present.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import wgpu
+
+from ..kernels.specialize import KernelVariant
+from .device import (AdapterInfo, BindGroup, Buffer, BufferCopy, BufferUsage, Device, Dispatch,
+                     Features, GpuError, Limits, Pipeline)
+
+ADAPTER_ENV = "WEBGPU_LLM_ADAPTER"  # a substring of the adapter name, e.g. "llvmpipe"
+OPTIONAL_FEATURES = ("shader-f16", "subgroup", "timestamp-query")
+_LIMIT_NAMES = {
+    "max_buffer_size": "max-buffer-size",
+    "max_storage_buffer_binding_size": "max-storage-buffer-binding-size",
+    "max_storage_buffers_per_shader_stage": "max-storage-buffers-per-shader-stage",
+    "max_compute_workgroup_storage_size": "max-compute-workgroup-storage-size",
+    "max_compute_invocations_per_workgroup": "max-compute-invocations-per-workgroup",
+    "max_compute_workgroups_per_dimension": "max-compute-workgroups-per-dimension",
+    "min_storage_buffer_offset_alignment": "min-storage-buffer-offset-alignment",
+}
+
+
+def _adapter_name(adapter) -> str:
+    info = adapter.info
+    return str(info.get("device") or info.get("description") or info.get("vendor"))
+
+
+def list_adapters() -> list[str]:
+    return [_adapter_name(a) for a in wgpu.gpu.enumerate_adapters_sync()]
+
+
+def choose_adapter(name: str | None = None):
+    """A real GPU when present, lavapipe otherwise; `name` (or $WEBGPU_LLM_ADAPTER) picks one."""
+    wanted = name or os.environ.get(ADAPTER_ENV)
+    adapters = wgpu.gpu.enumerate_adapters_sync()
+    if wanted:
+        for adapter in adapters:
+            if wanted.lower() in _adapter_name(adapter).lower():
+                return adapter
+        raise GpuError(f"no adapter matching {wanted!r}; adapters: {[_adapter_name(a) for a in adapters]}")
+    if not adapters:
+        raise GpuError("no WebGPU adapter: install a GPU driver, or Mesa's lavapipe "
+                       "(Debian: mesa-vulkan-drivers libvulkan1)")
+    rank = {"DiscreteGPU": 0, "IntegratedGPU": 1, "VirtualGPU": 2, "CPU": 3}
+    return min(adapters, key=lambda a: rank.get(str(a.info.get("adapter_type")), 4))
+
+
+class NativeDevice(Device):
+    def __init__(self, adapter_name: str | None = None):
+        adapter = choose_adapter(adapter_name)
+        features = [f for f in OPTIONAL_FEATURES if f in adapter.features]
+        limits = {wgpu_name: adapter.limits[wgpu_name] for wgpu_name in _LIMIT_NAMES.values()}
+        self._device = adapter.request_device_sync(required_features=features, required_limits=limits)
+        info = adapter.info
+        self.info = AdapterInfo(_adapter_name(adapter), str(info.get("vendor", "")),
+                                str(info.get("backend_type", "")), str(info.get("adapter_type", "")))
+        # wgpu 0.32 spells these keys "stackgroup_*"; newer versions "subgroup_*".
+        sub_min = info.get("subgroup_min_size", info.get("stackgroup_min_size", 0))
+        sub_max = info.get("subgroup_max_size", info.get("stackgroup_max_size", 0))
+        self.features = Features("shader-f16" in features, "subgroup" in features, int(sub_min or 0),
+                                 int(sub_max or 0), "timestamp-query" in features)
+        self.limits = Limits(**{ours: int(self._device.limits[theirs]) for ours, theirs in _LIMIT_NAMES.items()})
+        self._queue = self._device.queue
+
+    def create_buffer(self, size: int, usage: BufferUsage, label: str = "") -> Buffer:
+        if size > self.limits.max_buffer_size:
+            raise GpuError(f"buffer {label!r} of {size} bytes exceeds this adapter's "
+                           f"max_buffer_size {self.limits.max_buffer_size}")
+        aligned = max(4, (size + 3) // 4 * 4)  # WebGPU sizes of mapped/copied buffers are 4-aligned
+        handle = self._device.create_buffer(size=aligned, usage=int(usage), label=label)
+        return Buffer(handle, aligned, usage, label)
+
+    def write_buffer(self, buffer: Buffer, offset: int, data) -> None:
+        self._queue.write_buffer(buffer.handle, offset, data)
+
+    def destroy_buffer(self, buffer: Buffer) -> None:
+        buffer.handle.destroy()
+
+    def _compile(self, variant: KernelVariant, source: str) -> Any:
+        try:
+            module = self._device.create_shader_module(code=source, label=variant.key)
+            return self._device.create_compute_pipeline(
+                layout="auto", compute={"module": module, "entry_point": variant.entry_point}, label=variant.name)
+        except Exception as e:  # wgpu raises GPUValidationError with naga's message
+            raise GpuError(f"kernel {variant.key} does not compile: {e}") from e
+
+    def _bind(self, pipeline: Pipeline, entries: list[tuple[int, Buffer]]) -> Any:
+        layout = pipeline.handle.get_bind_group_layout(0)
+        return self._device.create_bind_group(layout=layout, entries=[
+            {"binding": i, "resource": {"buffer": b.handle, "offset": 0, "size": b.size}} for i, b in entries])
+
+    def submit(self, dispatches: Sequence[Dispatch], copies: Sequence[BufferCopy] = ()) -> None:
+        encoder = self._device.create_command_encoder()
+        if dispatches:
+            compute = encoder.begin_compute_pass()
+            current = None
+            for d in dispatches:
+                if d.pipeline is not current:  # consecutive dispatches often share one
+                    compute.set_pipeline(d.pipeline.handle)
+                    current = d.pipeline
+                compute.set_bind_group(0, d.bind_group.handle)
+                compute.dispatch_workgroups(*d.workgroups)
+            compute.end()
+        for c in copies:
+            encoder.copy_buffer_to_buffer(c.source.handle, c.source_offset, c.destination.handle,
+                                          c.destination_offset, c.size)
+        self._queue.submit([encoder.finish()])
+
+    async def read_buffer(self, buffer: Buffer, offset: int = 0, size: int | None = None) -> bytes:
+        size = buffer.size - offset if size is None else size
+        await buffer.handle.map_async(wgpu.MapMode.READ, offset, size)
+        try:
+            return bytes(buffer.handle.read_mapped(offset, size, copy=True))
+        finally:
+            buffer.handle.unmap()
+
+    def read_buffer_sync(self, buffer: Buffer, offset: int = 0, size: int | None = None) -> bytes:
+        """Blocking read (native tests and tools only; the engine awaits read_buffer)."""
+        size = buffer.size - offset if size is None else size
+        buffer.handle.map_sync(wgpu.MapMode.READ, offset, size)
+        try:
+            return bytes(buffer.handle.read_mapped(offset, size, copy=True))
+        finally:
+            buffer.handle.unmap()
