@@ -49,15 +49,12 @@ def test_without_system_message_equals_jinja(name, turns):
     actual = registered_rendering(name, turns)
     mode = jinja_without_system(name)
     if mode == "no_system_turn":
-        # MLC formats always render their default system message; this Jinja
-        # renders none unless given one, so give it the template's default.
-        assert template.system_message and template.system_message in actual
-        expected = render_jinja_chat(source, with_default_system(template, turns),
-                                     special_tokens)
-    else:
-        # own_default: the Jinja writes its default system turn itself, which
-        # checks our default text. system_unsupported: neither writes one.
-        expected = render_jinja_chat(source, turns, special_tokens)
+        # This Jinja writes no system turn unless given one; neither do we:
+        # the template's default is empty and an empty message renders no block.
+        assert template.system_message == ""
+    # own_default: the Jinja writes its default system turn itself, which
+    # checks our default text. system_unsupported: neither writes one.
+    expected = render_jinja_chat(source, turns, special_tokens)
     assert actual == expected
 
 

@@ -109,10 +109,18 @@ def test_bad_messages_raise(messages, message):
 
 
 def test_system_message_replaces_default():
-    text = render_prompt(get_template("chatml"), [{"role": "system", "content": "Be terse."},
-                                                  USER]).text
+    default = get_template("smollm2").system_message
+    assert default
+    text = render_prompt(get_template("smollm2"), [{"role": "system", "content": "Be terse."},
+                                                   USER]).text
     assert text.startswith("<|im_start|>system\nBe terse.<|im_end|>\n")
-    assert get_template("chatml").system_message not in text
+    assert default not in text
+
+
+def test_empty_system_message_renders_no_system_block():
+    """Unlike MLC (which would wrap an empty message), as every model's Jinja does."""
+    text = render_prompt(get_template("chatml"), [USER]).text
+    assert text.startswith("<|im_start|>user\n") and "system" not in text
 
 
 def test_text_parts_join_like_a_string():

@@ -34,7 +34,10 @@ def render_prompt(template: ConvTemplate, messages: list[dict[str, Any]],
     turns = history + turns
     if add_generation_prompt:
         turns.append(("assistant", None))
-    system_text = template.system_template.replace(SYSTEM_PLACEHOLDER, system_message)
+    # An empty system message renders no system block. MLC would render the
+    # block around an empty message; no model's own (Jinja) template does, so
+    # templates whose models write no default system turn keep "" here.
+    system_text = template.system_template.replace(SYSTEM_PLACEHOLDER, system_message) if system_message else ""
     pieces = [system_text] if system_text else []
     pieces += [_render_turn(template, role, content, index, bool(system_text))
                for index, (role, content) in enumerate(turns)]

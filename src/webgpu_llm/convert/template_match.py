@@ -97,7 +97,8 @@ def registered_rendering(name: str, messages: list[dict[str, Any]],
 def with_default_system(template: ConvTemplate, messages: list[dict[str, Any]]
                         ) -> list[dict[str, Any]]:
     """`messages` with the template's default system message written out, if it has one."""
-    if template.supports_system_message and not (messages and messages[0]["role"] == "system"):
+    if (template.supports_system_message and template.system_message
+            and not (messages and messages[0]["role"] == "system")):
         return [{"role": "system", "content": template.system_message}, *messages]
     return messages
 
