@@ -1,0 +1,54 @@
+"""Decode GEMV (`gemv.wgsl`): y = W x for one token, and its dispatch size.
+
+Bandwidth bound: each invocation streams 16-byte units (a q4 group, or 8
+16-bit values) of ROWS rows; the workgroup is sized to give each invocation
+a few units. Sizes picked by sweeping ROWS x WORKGROUP on an H100 (Vulkan).
+Stdlib only (runs in Pyodide).
+"""
+
+from __future__ import annotations
+
+from .specialize import KernelVariant
+from .weight_flags import grid, q4_groups, q4_words, weight_flags
+
+# Output rows per workgroup (x is loaded once, reused ROWS times). H100 sweep, Llama-8B and
+# Qwen2-0.5B shapes: q4 best at 4 rows (1.0-1.35 TB/s on long matrices), 16-bit at 1-2 (2.1-3.0 TB/s).
+ROWS_Q4 = 4
+ROWS_16BIT = 2
+MIN_WORKGROUP = 32
+MAX_WORKGROUP = 128
+UNITS_PER_INVOCATION = 4  # 16-byte loads per row per invocation, before capping the workgroup
+
+
+def _workgroup_size(units: int) -> int:
+    """Power of two with about UNITS_PER_INVOCATION units per invocation, in 32..128."""
+    want = -(-units // UNITS_PER_INVOCATION)
+    size = MIN_WORKGROUP
+    while size < want and size < MAX_WORKGROUP:
+        size *= 2
+    return size
+
+
+def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool = False, swiglu: bool = False,
+                x_last_row: bool = False) -> KernelVariant:
+    """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = silu(gate) * up.
+
+    `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x.
+    """
+    if n < 1 or k < 1:
+        raise ValueError(f"gemv needs n >= 1 and k >= 1, got n={n}, k={k}")
+    octets = -(-k // 8)
+    flags = weight_flags(fmt)
+    workgroup = _workgroup_size(q4_groups(k) if flags["QUANTIZED"] else octets)
+    rows = ROWS_Q4 if flags["QUANTIZED"] else ROWS_16BIT
+    acc_rows = 2 * rows if swiglu else rows
+    return KernelVariant.of(
+        "gemv.wgsl", N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=octets, ROWS=rows,
+        ACC_ROWS=acc_rows, BLOCKS=-(-n // rows), WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32),
+        ALIGNED=k % 8 == 0, SUBGROUPS=bool(subgroups), ACCUMULATE=accumulate, SWIGLU=swiglu,
+        X_LAST_ROW=x_last_row, **flags)
+
+
+def gemv_workgroups(variant: KernelVariant) -> tuple[int, int, int]:
+    """One workgroup per block of ROWS outputs; more than 65535 spill into y."""
+    return grid(dict(variant.defines)["BLOCKS"])

@@ -1,0 +1,58 @@
+"""The GPU sampler (`sample.wgsl`): variant, dispatch size, and its RNG in Python.
+
+One workgroup picks the next token from the LM head's logits and writes it
+where the next step's embedding lookup reads it (DESIGN.md, decision 5).
+`uniform_draw` is bit-for-bit the kernel's draw, so the engine and the tests
+can predict which token a seed picks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .specialize import KernelVariant
+
+SAMPLE_WORKGROUPS = (1, 1, 1)  # one workgroup over the whole vocabulary
+WORKGROUP = 256
+MAX_TOP_LOGPROBS = 20  # OpenAI's limit on top_logprobs
+LOGPROB_ROW = 1 + 2 * MAX_TOP_LOGPROBS  # f32/u32 slots per step in logprob_out
+
+_MASK32 = 0xFFFFFFFF
+
+
+def sample_kernel(vocab: int, subgroups: bool, *, workgroup: int = WORKGROUP) -> KernelVariant:
+    """The sampler for a vocabulary of `vocab` tokens; `workgroup` must be a power of two."""
+    if vocab < 1:
+        raise ValueError(f"vocab must be >= 1, got {vocab}")
+    if workgroup < 1 or workgroup & (workgroup - 1) or workgroup > 1024:
+        raise ValueError(f"workgroup must be a power of two in 1..1024, got {workgroup}")
+    return KernelVariant.of("sample.wgsl", VOCAB=vocab, WORKGROUP=workgroup, MAX_TOP=MAX_TOP_LOGPROBS,
+                            SUBGROUPS=bool(subgroups))
+
+
+def prompt_mask_words(vocab: int) -> int:
+    """Length in u32 words of the `prompt_mask` bitset."""
+    return (vocab + 31) // 32
+
+
+def prompt_mask(token_ids: Iterable[int], vocab: int) -> list[int]:
+    """The `prompt_mask` words: bit i % 32 of word i // 32 set for each token id in the prompt."""
+    words = [0] * prompt_mask_words(vocab)
+    for t in token_ids:
+        if not 0 <= t < vocab:
+            raise ValueError(f"token id {t} outside the vocabulary 0..{vocab - 1}")
+        words[t >> 5] |= 1 << (t & 31)
+    return words
+
+
+def pcg_hash(value: int) -> int:
+    """PCG RXS-M-XS output of one LCG step on a u32 (as `pcg_hash` in sample.wgsl)."""
+    state = (value * 747796405 + 2891336453) & _MASK32
+    word = (((state >> ((state >> 28) + 4)) ^ state) * 277803737) & _MASK32
+    return (word >> 22) ^ word
+
+
+def uniform_draw(seed: int, seed_hi: int, step: int) -> float:
+    """The kernel's u in [0, 1) for (seed low 32 bits, seed high 32 bits, step): 24 random bits."""
+    h = pcg_hash(pcg_hash(pcg_hash(seed & _MASK32) ^ (seed_hi & _MASK32)) ^ (step & _MASK32))
+    return (h >> 8) / 16777216.0

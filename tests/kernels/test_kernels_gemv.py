@@ -1,0 +1,72 @@
+"""Decode GEMV (gemv.wgsl) against the numpy reference in weight_reference.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kernel_harness import run_kernel
+from weight_reference import FORMATS, assert_close, random_weight, reference_product
+from webgpu_llm.kernels.gemv import gemv_kernel, gemv_workgroups
+from webgpu_llm.kernels.step_params import StepParams
+
+
+def run_gemv(device, subgroups, fmt, n, k, *, swiglu=False, accumulate=False, t=None, workgroups=None, seed=0):
+    """One GEMV dispatch; t set means X_LAST_ROW with a (t, K) x. Returns (y, expected, tol)."""
+    rng = np.random.default_rng(seed)
+    weights, dense = random_weight(fmt, 2 * n if swiglu else n, k, rng)     # dense (W_ROWS, K)
+    x = rng.standard_normal((t or 1, k)).astype(np.float32)                 # (T, K)
+    y0 = rng.standard_normal(n).astype(np.float32) if accumulate else None  # (N,) residual
+    variant = gemv_kernel(n, k, fmt, subgroups, accumulate=accumulate, swiglu=swiglu, x_last_row=t is not None)
+    inputs = {"x": x, **weights}
+    outputs = {}
+    if accumulate:
+        inputs["y"] = y0
+    else:
+        outputs["y"] = (np.float32, (n,))
+    params = StepParams(num_tokens=t or 1, pos=3)
+    out = run_kernel(device, variant, inputs, outputs, workgroups or gemv_workgroups(variant), params,
+                     read=["y"] if accumulate else None)
+    expected, tol = reference_product(dense, x[-1:], swiglu=swiglu, y0=y0)
+    return out["y"], expected[0], tol[0]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("n,k", [(37, 72), (13, 45), (9, 2100)], ids=["aligned", "odd-k", "long-k"])
+def test_gemv_matches_reference(device, subgroups, fmt, n, k):
+    y, expected, tol = run_gemv(device, subgroups, fmt, n, k)
+    assert_close(y, expected, tol)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("k", [72, 45])
+def test_gemv_epilogues(device, subgroups, fmt, k):
+    """SWIGLU over fused gate_up rows, ACCUMULATE into a residual, X_LAST_ROW of a (T, K) x."""
+    y, expected, tol = run_gemv(device, subgroups, fmt, 21, k, swiglu=True, seed=1)
+    assert_close(y, expected, tol)
+    y, expected, tol = run_gemv(device, subgroups, fmt, 21, k, accumulate=True, seed=2)
+    assert_close(y, expected, tol)
+    y, expected, tol = run_gemv(device, subgroups, fmt, 21, k, t=5, seed=3)
+    assert_close(y, expected, tol)
+
+
+def test_gemv_blocks_spill_into_y(device, subgroups):
+    """Blocks are numbered x + y * groups.x: a (3, ceil(BLOCKS / 3) + 1) grid covers them, the extra return."""
+    variant = gemv_kernel(37, 72, "Q4F16", subgroups)
+    blocks = dict(variant.defines)["BLOCKS"]
+    assert gemv_workgroups(variant) == (blocks, 1, 1)
+    y, expected, tol = run_gemv(device, subgroups, "Q4F16", 37, 72, workgroups=(3, -(-blocks // 3) + 1, 1))
+    assert_close(y, expected, tol)
+
+
+def test_gemv_variant_sizes():
+    big = gemv_kernel(300_000, 4096, "Q4F16", True)
+    d = dict(big.defines)
+    assert d["K8"] == 512 and d["GROUPS"] == 128 and d["OCTETS"] == 512 and d["ALIGNED"]
+    assert d["WORKGROUP"] & (d["WORKGROUP"] - 1) == 0 and d["PRESENT_WORDS"] * 32 >= d["WORKGROUP"]
+    x, y, _ = gemv_workgroups(big)
+    assert x <= 65535 and x * y >= d["BLOCKS"]
+    swiglu = dict(gemv_kernel(8, 45, "F16", False, swiglu=True).defines)
+    assert swiglu["ACC_ROWS"] == 2 * swiglu["ROWS"]
+    with pytest.raises(ValueError):
+        gemv_kernel(8, 64, "Q8", False)
