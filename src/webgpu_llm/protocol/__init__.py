@@ -1,0 +1,22 @@
+"""OpenAI wire types: validated requests, response objects, typed errors.
+
+Browser side: stdlib only (DESIGN.md decision 1).
+"""
+
+from .errors import (ContextWindowExceededError, EngineNotLoadedError, InvalidRequestError,
+                     UnknownModelError, WebGPULLMError, error_from_dict)
+from .fold import ChatFold, CompletionFold, fold_chat_chunks, fold_completion_chunks
+from .requests import ChatCompletionRequest, ChatMessage, CompletionRequest
+from .responses import (ChatCompletion, ChatCompletionChunk, ChatLogprobs, Choice, ChunkChoice,
+                        Completion, CompletionChoice, CompletionChunk, CompletionLogprobs, Delta,
+                        Message, TokenLogprobEntry, TopLogprob, Usage)
+
+__all__ = [
+    "WebGPULLMError", "InvalidRequestError", "ContextWindowExceededError", "UnknownModelError",
+    "EngineNotLoadedError", "error_from_dict",
+    "ChatCompletionRequest", "CompletionRequest", "ChatMessage",
+    "ChatCompletionChunk", "ChunkChoice", "Delta", "ChatCompletion", "Choice", "Message",
+    "Completion", "CompletionChunk", "CompletionChoice", "Usage",
+    "ChatLogprobs", "TokenLogprobEntry", "TopLogprob", "CompletionLogprobs",
+    "ChatFold", "CompletionFold", "fold_chat_chunks", "fold_completion_chunks",
+]
