@@ -21,3 +21,11 @@ def smollm2_folder(model_cache):
                                       model_cache, progress=io.StringIO())
 
     return prepare
+
+
+@pytest.fixture(scope="session")
+def device():
+    """The real WebGPU device (wgpu-native; lavapipe on machines without a GPU)."""
+    from webgpu_llm.gpu.native import NativeDevice
+
+    return NativeDevice()

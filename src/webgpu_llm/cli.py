@@ -1,4 +1,4 @@
-"""`webgpu-llm`: convert, models, demo.
+"""`webgpu-llm`: convert, models, chat, bench, demo.
 
 The CLI only parses arguments and prints; the work lives in the packages.
 Typed errors (bad input) print one line and exit with status 2.
@@ -43,23 +43,70 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Prepare the default model and show the prompt the engine will answer."""
-    from .conversation import ConvTemplate, render_prompt
-    from .convert.default_model import DEFAULT_MODEL_ID, resolve_model
-    from .tokenizer import Tokenizer
-    from .weights.artifact import open_artifact, verify_shards
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .benchmarks.run import main as bench_main
 
-    folder = resolve_model(args.model or DEFAULT_MODEL_ID)
-    artifact = open_artifact(folder)
-    verify_shards(artifact)
-    template = ConvTemplate.from_dict(artifact.chat_config["conv_template"])
-    prompt = render_prompt(template, [{"role": "user", "content": DEMO_PROMPT}])
-    tokenizer = Tokenizer.from_file(folder / "tokenizer.json")
-    ids = prompt.prefix_token_ids + tokenizer.encode(prompt.text, add_special_tokens=False)
-    print(f"model: {folder} ({format_size(sum(s.nbytes for s in artifact.manifest.shards))} of weights, md5 verified)")
-    print(f"prompt ({len(ids)} tokens):\n{tokenizer.decode(ids)}")
-    print("answer: generation runs on the GPU engine (issue 3); this build prepares the model and prompt.")
+    return bench_main(args)
+
+
+def _stream_answer(engine, messages: list[dict], **sampling) -> tuple[str, dict]:
+    """Print one streamed reply; returns its text and usage."""
+    text, usage = [], {}
+    for chunk in engine.chat.completions.create(messages=messages, stream=True,
+                                                 stream_options={"include_usage": True}, **sampling):
+        data = chunk.to_dict()
+        for choice in data["choices"]:
+            piece = choice["delta"].get("content") or ""
+            print(piece, end="", flush=True)
+            text.append(piece)
+        usage = data.get("usage") or usage
+    print()
+    return "".join(text), usage
+
+
+def _speed_line(usage: dict) -> str:
+    extra = usage.get("extra", {})
+    return (f"[{usage.get('prompt_tokens')} prompt tokens, {usage.get('completion_tokens')} generated; "
+            f"prefill {extra.get('prefill_tokens_per_s', 0):.1f} tok/s, "
+            f"decode {extra.get('decode_tokens_per_s', 0):.1f} tok/s]")
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """One streamed answer with --prompt; otherwise a multi-turn chat on stdin."""
+    from .engine import Engine
+
+    engine = Engine(args.model, adapter=args.adapter)
+    if args.prompt is not None:
+        _, usage = _stream_answer(engine, [{"role": "user", "content": args.prompt}])
+        print(_speed_line(usage), file=sys.stderr)
+        return 0
+    messages: list[dict] = []
+    print("webgpu-llm chat: empty line or Ctrl-D quits, /reset starts over", file=sys.stderr)
+    while True:
+        try:
+            line = input("> ").strip()
+        except EOFError:
+            return 0
+        if not line:
+            return 0
+        if line == "/reset":
+            messages = []
+            continue
+        messages.append({"role": "user", "content": line})
+        answer, usage = _stream_answer(engine, messages)
+        messages.append({"role": "assistant", "content": answer})
+        print(_speed_line(usage), file=sys.stderr)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job on the embedded default model: answer a fixed question."""
+    from .engine import Engine
+
+    engine = Engine(args.model, adapter=args.adapter)
+    print(f"model: {engine.model_id} on {engine.adapter_name}")
+    print(f"user: {DEMO_PROMPT}\nassistant: ", end="")
+    _, usage = _stream_answer(engine, [{"role": "user", "content": DEMO_PROMPT}], temperature=0)  # greedy
+    print(_speed_line(usage))
     return 0
 
 
@@ -79,17 +126,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prepare", action="append", metavar="MODEL_ID", help="convert an embedded model into the cache")
     p.set_defaults(run=cmd_models)
 
-    p = sub.add_parser("demo", help="prepare the default model and show its prompt")
+    p = sub.add_parser("bench", help="prefill/decode speed and memory-bandwidth roofline")
+    p.add_argument("--model", help="model id or folder (default: the embedded SmolLM2 q4f16_1)")
+    p.add_argument("--shape", help="random weights of a named shape instead: smollm2-135m, llama-3.2-1b, llama-3.1-8b")
+    p.add_argument("--quantization", default="q4f16_1", help="scheme for --shape (default q4f16_1)")
+    p.add_argument("--prompt-tokens", type=int, default=64, help="prefill length (default 64, as WebLLM reports)")
+    p.add_argument("--decode-tokens", type=int, default=128, help="decoded tokens (default 128)")
+    p.add_argument("--adapter", help="substring of the adapter name to use (default: a real GPU if any)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("chat", help="chat with a model: one answer with --prompt, else interactive")
+    p.add_argument("--model", help="model id or folder (default: the embedded SmolLM2 q4f16_1)")
+    p.add_argument("--prompt", help="answer this one prompt and exit")
+    p.add_argument("--adapter", help="substring of the adapter name to use")
+    p.set_defaults(run=cmd_chat)
+
+    p = sub.add_parser("demo", help="answer a fixed question with the embedded default model")
     p.add_argument("--model", help="model id or folder")
+    p.add_argument("--adapter", help="substring of the adapter name to use")
     p.set_defaults(run=cmd_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .protocol.errors import WebGPULLMError
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, LookupError, OSError) as e:
+    except (WebGPULLMError, ValueError, LookupError, OSError) as e:
         # Our typed errors derive from ValueError/LookupError; say what was wrong.
         print(f"webgpu-llm {args.command}: error: {e}", file=sys.stderr)
         return 2

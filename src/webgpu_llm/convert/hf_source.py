@@ -57,8 +57,20 @@ def _tensors(folder: Path) -> dict[str, Any]:
     return tensors
 
 
+def _rope(hf: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
+    """Rope base and scaling: top-level `rope_theta` / `rope_scaling` (transformers 4), or
+    one `rope_parameters` block (transformers 5) whose rope_type "default" means no scaling."""
+    params = hf.get("rope_parameters")
+    if isinstance(params, dict):
+        scaling = {k: v for k, v in params.items() if k != "rope_theta"}
+        kind = scaling.get("rope_type", scaling.get("type", "default"))
+        return float(params.get("rope_theta", hf.get("rope_theta", 10000.0))), None if kind == "default" else scaling
+    return float(hf.get("rope_theta", 10000.0)), hf.get("rope_scaling")
+
+
 def _config(hf: dict[str, Any]) -> LlamaConfig:
     context = int(hf.get("max_position_embeddings", 4096))
+    rope_base, rope_scaling = _rope(hf)
     try:
         return LlamaConfig(
             hidden_size=hf["hidden_size"],
@@ -70,8 +82,8 @@ def _config(hf: dict[str, Any]) -> LlamaConfig:
             vocab_size=hf["vocab_size"],
             head_dim=hf.get("head_dim") or 0,
             tie_word_embeddings=bool(hf.get("tie_word_embeddings", False)),
-            position_embedding_base=float(hf.get("rope_theta", 10000.0)),
-            rope_scaling=hf.get("rope_scaling"),
+            position_embedding_base=rope_base,
+            rope_scaling=rope_scaling,
             context_window_size=context,
             prefill_chunk_size=min(2048, context),
         )

@@ -1,0 +1,1 @@
+"""Native-only: what `webgpu-llm bench` runs (decode/prefill speed, copy bandwidth)."""

@@ -1,0 +1,51 @@
+"""`webgpu-llm bench`: one model (real, or random weights of a named shape) on one adapter."""
+
+from __future__ import annotations
+
+import sys
+
+from ..engine.runner import ModelRunner
+from ..gpu.native import NativeDevice
+from .measure import BenchResult, copy_bandwidth, decode_speed
+from .random_weights import bytes_read_per_token, random_weights
+from .shapes import SHAPES
+
+
+def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens: int, decode_tokens: int,
+          adapter: str | None = None, context: int | None = None) -> BenchResult:
+    device = NativeDevice(adapter)
+    context = context or prompt_tokens + decode_tokens
+    if shape is not None:
+        if shape not in SHAPES:
+            raise ValueError(f"unknown shape {shape!r}; known: {sorted(SHAPES)}")
+        config, name = SHAPES[shape], f"{shape} (random weights)"
+        weights = random_weights(device, config, quantization)
+        runner = ModelRunner(device, config, weights, quantization, context, prompt_tokens)
+    else:
+        from ..engine.engine import resolve_model_folder
+        from ..engine.loader import load_model
+
+        loaded = load_model(resolve_model_folder(model), device,
+                            context_window_size=context, prefill_chunk_size=prompt_tokens)
+        runner, config, name = loaded.runner, loaded.config, loaded.model_id
+        quantization = loaded.chat_config["quantization"]
+        weights = runner.graph.weights
+    prefill, decode = decode_speed(runner, prompt_tokens, decode_tokens, config.vocab_size)
+    bandwidth = copy_bandwidth(device)
+    per_token = bytes_read_per_token(weights, config)
+    return BenchResult(name, quantization, device.info.name, prompt_tokens, decode_tokens, prefill, decode,
+                       runner.dispatches_per_decode_step, per_token, bandwidth / 1e9,
+                       per_token * decode / bandwidth)
+
+
+def main(args) -> int:
+    result = bench(args.model, args.shape, args.quantization, args.prompt_tokens, args.decode_tokens,
+                   args.adapter)
+    if args.json:
+        import json
+
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        print()
+    else:
+        print(result.format())
+    return 0

@@ -1,0 +1,167 @@
+"""The public engine: `engine.chat.completions.create(...)` as OpenAI and WebLLM define it.
+
+`AsyncEngine` is the engine; `Engine` is the same thing for synchronous
+code, driving a private event loop. One request runs at a time (one model,
+one KV cache); a second waits for the first.
+
+    engine = Engine("SmolLM2-135M-Instruct-q4f16_1-MLC")
+    reply = engine.chat.completions.create(messages=[{"role": "user", "content": "Hi"}])
+    for chunk in engine.chat.completions.create(messages=..., stream=True): ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterator
+
+from ..gpu.device import Device
+from ..protocol.fold import fold_chat_chunks, fold_completion_chunks
+from ..protocol.requests import ChatCompletionRequest, CompletionRequest
+from .generation import ChoiceStats, GenerationControl
+from .jobs import chat_prompt_ids, make_job, text_prompt_ids
+from .loader import LoadedModel, Progress, load_model
+from .streams import chat_chunks, completion_chunks, usage_of
+
+CHAT_CONFIG = "mlc-chat-config.json"
+
+
+class AsyncEngine:
+    def __init__(self, model: str | Path | None = None, *, device: Device | None = None, adapter: str | None = None,
+                 context_window_size: int | None = None, prefill_chunk_size: int | None = None,
+                 progress: Progress | None = None):
+        """Load `model` (a folder, a cached id or an embedded id; default SmolLM2-135M q4f16_1)."""
+        if device is None:
+            from ..gpu.native import NativeDevice
+
+            device = NativeDevice(adapter)
+        self.device = device
+        self.model: LoadedModel = load_model(resolve_model_folder(model), device, context_window_size=context_window_size,
+                                             prefill_chunk_size=prefill_chunk_size, progress=progress)
+        self._lock = asyncio.Lock()
+        self._control = GenerationControl()
+        self._last_usage = None
+        self.chat = _Namespace(completions=_AsyncCreate(self._chat))
+        self.completions = _AsyncCreate(self._completion)
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
+
+    @property
+    def adapter_name(self) -> str:
+        return self.device.info.name
+
+    # ------------------------------------------------------------ requests
+    async def _chat(self, **fields: Any):
+        request = ChatCompletionRequest.from_dict(fields)
+        job = make_job(self.model, request, chat_prompt_ids(self.model, [m.to_dict() for m in request.messages]))
+        stream = self._locked(chat_chunks(self.model, job, self._control, self._record_stats(len(job.prompt))))
+        return stream if request.stream else fold_chat_chunks([c async for c in stream])
+
+    async def _completion(self, **fields: Any):
+        request = CompletionRequest.from_dict(fields)
+        job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt))
+        stream = self._locked(completion_chunks(self.model, job, self._control,
+                                                self._record_stats(len(job.prompt))))
+        return stream if request.stream else fold_completion_chunks([c async for c in stream])
+
+    async def _locked(self, stream: AsyncIterator) -> AsyncIterator:
+        async with self._lock:
+            self._control.interrupted = False
+            async for chunk in stream:
+                yield chunk
+
+    def _record_stats(self, prompt_tokens: int):
+        def record(choices: list[ChoiceStats]) -> None:
+            self._last_usage = usage_of(prompt_tokens, choices)
+        return record
+
+    # ------------------------------------------------------------ control
+    def interrupt_generate(self) -> None:
+        """Stop the running generation after the current token (finish_reason "abort")."""
+        self._control.interrupted = True
+
+    def reset_chat(self) -> None:
+        """Forget the KV cache of earlier turns; the next request prefills from scratch."""
+        self.model.runner.reset()
+        self._last_usage = None
+
+    def runtime_stats_text(self) -> str:
+        """WebLLM's one-line speed summary of the last request."""
+        if self._last_usage is None:
+            return "prefill: 0.0 tokens/sec, decoding: 0.0 tokens/sec"
+        extra = self._last_usage.extra
+        return (f"prefill: {extra['prefill_tokens_per_s']:.1f} tokens/sec, "
+                f"decoding: {extra['decode_tokens_per_s']:.1f} tokens/sec")
+
+    @property
+    def dispatches_per_decode_step(self) -> int:
+        return self.model.runner.dispatches_per_decode_step
+
+
+class Engine:
+    """Synchronous face of AsyncEngine (not for use inside a running event loop)."""
+
+    def __init__(self, model: str | Path | None = None, **options: Any):
+        self._loop = asyncio.new_event_loop()
+        self.engine = AsyncEngine(model, **options)
+        self.chat = _Namespace(completions=_SyncCreate(self._loop, self.engine.chat.completions))
+        self.completions = _SyncCreate(self._loop, self.engine.completions)
+
+    model_id = property(lambda self: self.engine.model_id)
+    adapter_name = property(lambda self: self.engine.adapter_name)
+    dispatches_per_decode_step = property(lambda self: self.engine.dispatches_per_decode_step)
+
+    def interrupt_generate(self) -> None:
+        self.engine.interrupt_generate()
+
+    def reset_chat(self) -> None:
+        self.engine.reset_chat()
+
+    def runtime_stats_text(self) -> str:
+        return self.engine.runtime_stats_text()
+
+
+class _Namespace:
+    def __init__(self, **members: Any):
+        self.__dict__.update(members)
+
+
+class _AsyncCreate:
+    """`await x.create(**request)`: a response, or an async iterator of chunks when stream=True."""
+
+    def __init__(self, handler):
+        self._handler = handler
+
+    async def create(self, **fields: Any):
+        return await self._handler(**fields)
+
+
+class _SyncCreate:
+    def __init__(self, loop: asyncio.AbstractEventLoop, target: _AsyncCreate):
+        self._loop, self._target = loop, target
+
+    def create(self, **fields: Any):
+        result = self._loop.run_until_complete(self._target.create(**fields))
+        return self._iterate(result) if fields.get("stream") else result
+
+    def _iterate(self, stream: AsyncIterator) -> Iterator:
+        try:
+            while True:
+                try:
+                    yield self._loop.run_until_complete(stream.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            # Abandoned early (break): close the generator so the lock and KV accounting settle.
+            self._loop.run_until_complete(stream.aclose())
+
+
+def resolve_model_folder(model: str | Path | None) -> Path:
+    """A folder is used as is; ids go to the cache, embedded ids are converted there (native only)."""
+    if model is not None and (Path(model).expanduser() / CHAT_CONFIG).is_file():
+        return Path(model).expanduser()
+    from ..convert.default_model import DEFAULT_MODEL_ID, resolve_model
+
+    return resolve_model(str(model) if model is not None else DEFAULT_MODEL_ID)

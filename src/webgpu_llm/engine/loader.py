@@ -1,0 +1,78 @@
+"""Load an MLC model folder onto a device: config, tokenizer, template, weights, runner."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..conversation import ConvTemplate
+from ..gpu.device import Device
+from ..model.llama_config import LlamaConfig
+from ..protocol.errors import InvalidRequestError
+from ..tokenizer import Tokenizer
+from ..weights.artifact import Artifact, open_artifact, verify_shards
+from ..weights.upload import load_weights_native
+from .runner import ModelRunner
+
+SUPPORTED_MODEL_TYPES = ("llama", "mistral")
+Progress = Callable[[float, str], None]  # (fraction 0..1, text), like WebLLM's initProgressCallback
+
+
+@dataclass
+class LoadedModel:
+    model_id: str
+    artifact: Artifact
+    config: LlamaConfig
+    tokenizer: Tokenizer
+    template: ConvTemplate
+    runner: ModelRunner
+    load_seconds: float
+
+    @property
+    def chat_config(self) -> dict[str, Any]:
+        return self.artifact.chat_config
+
+    @property
+    def stop_token_ids(self) -> frozenset[int]:
+        eos = self.chat_config.get("eos_token_id")
+        ids = set(self.template.stop_token_ids or ())
+        ids |= set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        return frozenset(ids)
+
+
+def load_model(folder: Path, device: Device, *, context_window_size: int | None = None,
+               prefill_chunk_size: int | None = None, progress: Progress | None = None) -> LoadedModel:
+    started = time.perf_counter()
+    artifact = open_artifact(folder)
+    chat = artifact.chat_config
+    if chat.get("model_type") not in SUPPORTED_MODEL_TYPES:
+        raise InvalidRequestError(f"model_type {chat.get('model_type')!r} is not supported; "
+                                  f"supported: {SUPPORTED_MODEL_TYPES}", param="model")
+    config = LlamaConfig.from_model_config(chat["model_config"])
+    context = _bounded("context_window_size", context_window_size, chat.get("context_window_size", 4096))
+    chunk = _bounded("prefill_chunk_size", prefill_chunk_size, chat.get("prefill_chunk_size", 2048))
+    if progress:
+        progress(0.0, f"verifying {folder.name}")
+    verify_shards(artifact)
+
+    def on_bytes(done: int, total: int) -> None:
+        if progress:
+            progress(0.9 * done / total, f"loading weights: {done >> 20} of {total >> 20} MiB")
+
+    weights = load_weights_native(device, artifact, on_bytes)
+    runner = ModelRunner(device, config, weights, chat["quantization"], context, min(chunk, context))
+    tokenizer = Tokenizer.from_file(folder / "tokenizer.json")
+    template = ConvTemplate.from_dict(chat["conv_template"])
+    if progress:
+        progress(1.0, f"loaded {folder.name} in {time.perf_counter() - started:.1f} s")
+    return LoadedModel(folder.name, artifact, config, tokenizer, template, runner, time.perf_counter() - started)
+
+
+def _bounded(name: str, wanted: int | None, model_max: int) -> int:
+    if wanted is None:
+        return int(model_max)
+    if not 1 <= wanted <= model_max:
+        raise InvalidRequestError(f"{name} {wanted} is out of range; allowed 1..{model_max}", param=name)
+    return int(wanted)

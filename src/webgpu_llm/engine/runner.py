@@ -1,0 +1,176 @@
+"""The runner owns the device side of one loaded model: weights, graph, KV.
+
+It prefills in chunks and decodes with several steps in flight: each step
+is submitted without waiting, the sampled id stays on the GPU for the next
+step, and ids come back through a ring of small staging buffers, `LAG`
+steps behind (DESIGN.md, decision 5). Nothing is created per token.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from ..gpu.device import Buffer, BufferCopy, BufferUsage, Device
+from ..kernels.step_params import FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
+from ..model.llama import HISTORY_CAPACITY, MAX_TOP_LOGPROBS, GraphSizes, LlamaGraph
+from ..model.llama_config import LlamaConfig
+from ..model.weight_formats import WeightFormats
+from ..protocol.errors import ContextWindowExceededError
+
+LAG = 3  # decode steps in flight before the oldest id is awaited
+LOGPROB_SLOT = (1 + 2 * MAX_TOP_LOGPROBS) * 4
+
+
+@dataclass
+class SamplingSetup:
+    """What the sampler kernel needs for one request (validated upstream)."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int = 0
+    stream_index: int = 0  # choice index: different streams of one seed
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    repetition_penalty: float = 1.0
+    logit_bias: dict[int, float] = field(default_factory=dict)
+    top_logprobs: int | None = None  # None: no logprobs
+
+    def step_params(self, pos: int, num_tokens: int, step: int) -> StepParams:
+        flags = (FLAG_LOGIT_BIAS if self.logit_bias else 0) | (FLAG_LOGPROBS if self.top_logprobs is not None else 0)
+        return StepParams(pos=pos, num_tokens=num_tokens, step=step, seed=self.seed & 0xFFFFFFFF,
+                          seed_hi=((self.seed >> 32) & 0xFFFF) | (self.stream_index << 16),
+                          temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
+                          frequency_penalty=self.frequency_penalty, presence_penalty=self.presence_penalty,
+                          repetition_penalty=self.repetition_penalty, num_top_logprobs=self.top_logprobs or 0,
+                          flags=flags, history_capacity=HISTORY_CAPACITY)
+
+
+@dataclass(frozen=True)
+class SampledToken:
+    token: int
+    logprob: float | None = None
+    top: tuple[tuple[int, float], ...] = ()
+
+
+class ModelRunner:
+    def __init__(self, device: Device, config: LlamaConfig, weights: dict[str, Buffer], quantization: str,
+                 context_window: int, prefill_chunk: int):
+        self.device, self.config = device, config
+        self.sizes = GraphSizes(context_window, prefill_chunk)
+        self.graph = LlamaGraph(device, config, weights, WeightFormats.of(quantization), self.sizes)
+        self.kv_tokens: list[int] = []  # the tokens whose keys/values the cache holds, in order
+        self.lag = LAG  # 0: one step at a time (tests read each step's logits)
+        read = BufferUsage.MAP_READ | BufferUsage.COPY_DST
+        self._staging = [device.create_buffer(4 + LOGPROB_SLOT, read, f"readback-{i}") for i in range(LAG + 2)]
+        self._logits_staging = device.create_buffer(config.vocab_size * 4, read, "logits-readback")
+
+    @property
+    def dispatches_per_decode_step(self) -> int:
+        return len(self.graph.decode_dispatches)
+
+    # ------------------------------------------------------------ request setup
+    def begin_request(self, sampling: SamplingSetup, prompt: list[int]) -> None:
+        """Per-request sampler state: zero counts, prompt mask, logit bias."""
+        g, v = self.graph, self.config.vocab_size
+        self.device.write_buffer(g.generated_counts, 0, bytes(v * 4))
+        mask = [0] * (-(-v // 32))
+        for token in prompt:
+            mask[token >> 5] |= 1 << (token & 31)
+        self.device.write_buffer(g.prompt_mask, 0, struct.pack(f"<{len(mask)}I", *mask))
+        if sampling.logit_bias:
+            bias = [0.0] * v
+            for token, value in sampling.logit_bias.items():
+                bias[token] = value
+            self.device.write_buffer(g.logit_bias, 0, struct.pack(f"<{v}f", *bias))
+
+    def reusable_prefix(self, prompt: list[int]) -> int:
+        """How many leading prompt tokens the KV cache already holds (multi-turn reuse).
+        At least one token is always prefilled: the last prompt token's logits are needed."""
+        n = 0
+        for a, b in zip(self.kv_tokens, prompt):
+            if a != b:
+                break
+            n += 1
+        return min(n, len(prompt) - 1)
+
+    def check_fits(self, prompt_len: int, max_new: int) -> None:
+        # The last generated token is never fed back, so it needs no KV slot.
+        need = prompt_len + max(max_new, 1) - 1
+        if need > self.sizes.context:
+            raise ContextWindowExceededError(
+                f"prompt of {prompt_len} tokens plus max_tokens {max_new} needs {need} KV positions; "
+                f"the context window holds {self.sizes.context}")
+
+    # ------------------------------------------------------------ steps
+    def _submit(self, dispatches, params: StepParams, step: int | None) -> None:
+        copies = []
+        if step is not None:
+            g, slot = self.graph, step % HISTORY_CAPACITY
+            target = self._staging[step % len(self._staging)]
+            copies = [BufferCopy(g.history, slot * 4, target, 0, 4),
+                      BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, target, 4, LOGPROB_SLOT)]
+        self.device.write_buffer(self.graph.params, 0, params.pack())
+        self.device.submit(dispatches, copies)
+
+    def prefill(self, prompt: list[int], sampling: SamplingSetup) -> None:
+        """Fill the KV cache from the reusable prefix on; the last chunk samples token 0."""
+        start = self.reusable_prefix(prompt)
+        self.kv_tokens = self.kv_tokens[:start]
+        chunk = self.sizes.chunk
+        for begin in range(start, len(prompt), chunk):
+            piece = prompt[begin: begin + chunk]
+            last = begin + chunk >= len(prompt)
+            self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(piece)}I", *piece))
+            self._submit(self.graph.prefill_dispatches(len(piece), with_head=last),
+                         sampling.step_params(begin, len(piece), 0), 0 if last else None)
+        self.kv_tokens = list(prompt)
+
+    async def _read(self, step: int, with_logprobs: bool) -> SampledToken:
+        raw = await self.device.read_buffer(self._staging[step % len(self._staging)])
+        token = struct.unpack_from("<I", raw, 0)[0]
+        if not with_logprobs:
+            return SampledToken(token)
+        values = struct.unpack_from(f"<f{2 * MAX_TOP_LOGPROBS}f", raw, 4)
+        ids = struct.unpack_from(f"<{2 * MAX_TOP_LOGPROBS}I", raw, 8)[0::2]
+        top = tuple((ids[i], values[2 + 2 * i]) for i in range(MAX_TOP_LOGPROBS))
+        return SampledToken(token, values[0], top)
+
+    async def generate(self, prompt: list[int], sampling: SamplingSetup, max_new: int) -> AsyncIterator[SampledToken]:
+        """Prefill, then decode up to max_new tokens, yielding each sampled token.
+
+        The consumer stops by breaking out (a stop condition): steps already
+        in flight are dropped and the KV accounting keeps only fed tokens."""
+        self.check_fits(len(prompt), max_new)
+        self.begin_request(sampling, prompt)
+        self.prefill(prompt, sampling)
+        logprobs = sampling.top_logprobs is not None
+        pending: deque[int] = deque([0])
+        issued = 0  # highest step submitted
+        received: list[int] = []
+        try:
+            while pending or issued + 1 < max_new:
+                while issued + 1 < max_new and len(pending) <= self.lag:
+                    issued += 1  # step s feeds token s-1 at position len(prompt) + s - 1
+                    self._submit(self.graph.decode_dispatches,
+                                 sampling.step_params(len(prompt) + issued - 1, 1, issued), issued)
+                    pending.append(issued)
+                sampled = await self._read(pending.popleft(), logprobs)
+                received.append(sampled.token)
+                yield sampled
+        finally:
+            # Tokens fed back so far: every received token but the last one.
+            self.kv_tokens = list(prompt) + received[:-1]
+
+    async def read_logits(self, processed: bool = False) -> list[float]:
+        """The last step's logits (raw LM head output, or after bias/penalties). Tests and debugging."""
+        source = self.graph.processed if processed else self.graph.logits
+        self.device.submit([], [BufferCopy(source, 0, self._logits_staging, 0, source.size)])
+        raw = await self.device.read_buffer(self._logits_staging)
+        return list(struct.unpack(f"<{self.config.vocab_size}f", raw[: self.config.vocab_size * 4]))
+
+    def reset(self) -> None:
+        self.kv_tokens = []

@@ -1,0 +1,145 @@
+"""Choices of a job -> OpenAI stream chunks (chat and text completions).
+
+One code path: a non-streaming reply is the fold of these chunks
+(protocol/fold.py). Choices run one after another over the same prompt;
+the KV cache keeps the prompt, so choice 2.. prefills one token.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import AsyncIterator, Callable
+
+from ..protocol.responses import (ChatCompletionChunk, ChatLogprobs, ChunkChoice, CompletionChoice,
+                                  CompletionChunk, CompletionLogprobs, Delta, TokenLogprobEntry, TopLogprob,
+                                  Usage)
+from ..tokenizer import Tokenizer
+from .generation import ChoiceStats, GenerationControl, Piece, TokenLogprob, generate_choice
+from .jobs import Job
+from .loader import LoadedModel
+
+StatsSink = Callable[[list[ChoiceStats]], None]
+
+
+async def run_choices(model: LoadedModel, job: Job, control: GenerationControl
+                      ) -> AsyncIterator[tuple[int, Piece | None, ChoiceStats]]:
+    """(choice index, piece, stats) for every piece; piece None once a choice has finished."""
+    for index in range(job.n):
+        stats = ChoiceStats()
+        async for piece in generate_choice(model, job.prompt, job.choice_sampling(index), job.max_new, job.stop,
+                                           job.ignore_eos, control, stats):
+            yield index, piece, stats
+        yield index, None, stats
+        if control.interrupted:
+            return
+
+
+def usage_of(prompt_tokens: int, choices: list[ChoiceStats]) -> Usage:
+    """OpenAI usage plus WebLLM's `extra` speeds (over all choices of the request)."""
+    completion = sum(c.completion_tokens for c in choices)
+    prefill_s = sum(max(c.first_token_at - c.started, 1e-9) for c in choices if c.first_token_at)
+    decode_s = sum(max(c.finished_at - c.first_token_at, 1e-9) for c in choices if c.first_token_at)
+    decoded = sum(max(c.completion_tokens - 1, 0) for c in choices)
+    prefilled = sum(c.prefilled_tokens for c in choices)
+    first = choices[0] if choices else ChoiceStats()
+    e2e = max((c.finished_at for c in choices), default=0.0) - first.started
+    extra = {
+        "prefill_tokens": prefilled,
+        "decode_tokens": decoded,
+        "prefill_tokens_per_s": prefilled / prefill_s if prefill_s else 0.0,
+        "decode_tokens_per_s": decoded / decode_s if decoded else 0.0,
+        "time_to_first_token_s": (first.first_token_at - first.started) if first.first_token_at else 0.0,
+        "time_per_output_token_s": decode_s / decoded if decoded else 0.0,
+        "e2e_latency_s": max(e2e, 0.0),
+    }
+    return Usage(prompt_tokens, completion, prompt_tokens + completion, extra)
+
+
+def token_text(tokenizer: Tokenizer, token: int) -> tuple[str, list[int]]:
+    raw = tokenizer.token_bytes(token)
+    return raw.decode("utf-8", errors="replace"), list(raw)
+
+
+def chat_logprobs(tokenizer: Tokenizer, logprobs: list[TokenLogprob]) -> ChatLogprobs:
+    entries = []
+    for lp in logprobs:
+        text, raw = token_text(tokenizer, lp.token)
+        top = [TopLogprob(*_top_entry(tokenizer, t, v)) for t, v in lp.top]
+        entries.append(TokenLogprobEntry(text, lp.logprob, raw, top))
+    return ChatLogprobs(entries)
+
+
+def _top_entry(tokenizer: Tokenizer, token: int, logprob: float) -> tuple[str, float, list[int]]:
+    text, raw = token_text(tokenizer, token)
+    return text, logprob, raw
+
+
+def completion_logprobs(tokenizer: Tokenizer, logprobs: list[TokenLogprob], offset: int) -> CompletionLogprobs:
+    """OpenAI's legacy completions shape: parallel lists plus text offsets."""
+    tokens, values, tops, offsets = [], [], [], []
+    for lp in logprobs:
+        text, _ = token_text(tokenizer, lp.token)
+        tokens.append(text)
+        values.append(lp.logprob)
+        tops.append({token_text(tokenizer, t)[0]: v for t, v in lp.top})
+        offsets.append(offset)
+        offset += len(text)
+    return CompletionLogprobs(tokens, values, tops, offsets)
+
+
+class ChunkIds:
+    """The id/created/model that every chunk of one response shares."""
+
+    def __init__(self, prefix: str, model: str):
+        self.id = f"{prefix}-{uuid.uuid4().hex}"
+        self.created = int(time.time())
+        self.model = model
+
+
+async def chat_chunks(model: LoadedModel, job: Job, control: GenerationControl, on_done: StatsSink
+                      ) -> AsyncIterator[ChatCompletionChunk]:
+    ids = ChunkIds("chatcmpl", model.model_id)
+    started: set[int] = set()
+    finished: list[ChoiceStats] = []
+
+    def chunk(choices, usage=None) -> ChatCompletionChunk:
+        return ChatCompletionChunk(ids.id, ids.created, ids.model, choices, usage)
+
+    async for index, piece, stats in run_choices(model, job, control):
+        if index not in started:
+            started.add(index)
+            yield chunk([ChunkChoice(index, Delta("assistant", ""), None, None)])
+        if piece is None:
+            finished.append(stats)
+            yield chunk([ChunkChoice(index, Delta(None, None), None, stats.finish_reason)])
+            continue
+        logprobs = chat_logprobs(model.tokenizer, piece.logprobs) if job.sampling.top_logprobs is not None else None
+        yield chunk([ChunkChoice(index, Delta(None, piece.text), logprobs, None)])
+    on_done(finished)
+    if job.include_usage:
+        yield chunk([], usage_of(len(job.prompt), finished))
+
+
+async def completion_chunks(model: LoadedModel, job: Job, control: GenerationControl, on_done: StatsSink
+                            ) -> AsyncIterator[CompletionChunk]:
+    ids = ChunkIds("cmpl", model.model_id)
+    finished: list[ChoiceStats] = []
+    offsets: dict[int, int] = {}
+
+    def chunk(choices, usage=None) -> CompletionChunk:
+        return CompletionChunk(ids.id, ids.created, ids.model, choices, usage)
+
+    async for index, piece, stats in run_choices(model, job, control):
+        if piece is None:
+            finished.append(stats)
+            yield chunk([CompletionChoice(index, "", None, stats.finish_reason)])
+            continue
+        logprobs = None
+        if job.sampling.top_logprobs is not None:
+            logprobs = completion_logprobs(model.tokenizer, piece.logprobs, offsets.get(index, 0))
+        offsets[index] = offsets.get(index, 0) + len(piece.text)
+        yield chunk([CompletionChoice(index, piece.text, logprobs, None)])
+    on_done(finished)
+    if job.include_usage:
+        yield chunk([], usage_of(len(job.prompt), finished))
