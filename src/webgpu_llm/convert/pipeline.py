@@ -7,10 +7,11 @@ that only becomes the output when everything succeeded.
 
 from __future__ import annotations
 
+
 import re
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -70,9 +71,13 @@ def choose_template(source: ModelSource, name: str | None) -> ConvTemplate:
 
 
 def convert(source_path: Path, quantization: str, output: Path, *, conv_template: str | None = None,
-            overwrite: bool = False, progress: TextIO | None = sys.stderr) -> ConversionReport:
+            overwrite: bool = False, progress: TextIO | None = sys.stderr,
+            sampling: dict[str, float] | None = None) -> ConversionReport:
+    """`sampling` overrides the source's sampling defaults (temperature, top_p, penalties)."""
     scheme = get_scheme(quantization)  # fail on a bad scheme before reading anything
     source = open_source(Path(source_path))
+    if sampling:
+        source = replace(source, generation={**source.generation, **sampling})
     template = choose_template(source, conv_template)
     plans = plan_llama_parameters(source.config, set(source.tensors))
     report = ConversionReport(Path(output), scheme.name, template.name)

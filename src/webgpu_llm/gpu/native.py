@@ -12,6 +12,14 @@ from typing import Any, Sequence
 
 import wgpu
 
+try:  # The raw C API under wgpu-py (pinned to 0.32): a step replays ~300 dispatches, and
+    # wgpu-py's checked wrappers cost ~10 us each on the CPU, more than the GPU needs for
+    # a small model's kernel. Validation still happens: wgpu-native reports pass errors
+    # when the encoder finishes. Without it, the public API is used.
+    from wgpu.backends.wgpu_native._ffi import ffi as _ffi, lib as _lib
+except ImportError:  # pragma: no cover - another wgpu build
+    _lib = None
+
 from ..kernels.specialize import KernelVariant
 from .device import (AdapterInfo, BindGroup, Buffer, BufferCopy, BufferUsage, Device, Dispatch,
                      Features, GpuError, Limits, Pipeline)
@@ -102,13 +110,10 @@ class NativeDevice(Device):
         encoder = self._device.create_command_encoder()
         if dispatches:
             compute = encoder.begin_compute_pass()
-            current = None
-            for d in dispatches:
-                if d.pipeline is not current:  # consecutive dispatches often share one
-                    compute.set_pipeline(d.pipeline.handle)
-                    current = d.pipeline
-                compute.set_bind_group(0, d.bind_group.handle)
-                compute.dispatch_workgroups(*d.workgroups)
+            if _lib is not None:
+                _replay_raw(compute._internal, dispatches)
+            else:
+                _replay(compute, dispatches)
             compute.end()
         for c in copies:
             encoder.copy_buffer_to_buffer(c.source.handle, c.source_offset, c.destination.handle,
@@ -131,3 +136,26 @@ class NativeDevice(Device):
             return bytes(buffer.handle.read_mapped(offset, size, copy=True))
         finally:
             buffer.handle.unmap()
+
+
+def _replay(compute: Any, dispatches: Sequence[Dispatch]) -> None:
+    current = None
+    for d in dispatches:
+        if d.pipeline is not current:  # consecutive dispatches often share one
+            compute.set_pipeline(d.pipeline.handle)
+            current = d.pipeline
+        compute.set_bind_group(0, d.bind_group.handle)
+        compute.dispatch_workgroups(*d.workgroups)
+
+
+def _replay_raw(pass_handle: Any, dispatches: Sequence[Dispatch]) -> None:
+    set_pipeline = _lib.wgpuComputePassEncoderSetPipeline
+    set_bind_group = _lib.wgpuComputePassEncoderSetBindGroup
+    dispatch = _lib.wgpuComputePassEncoderDispatchWorkgroups
+    current = None
+    for d in dispatches:  # the Dispatch objects keep pipelines and bind groups alive
+        if d.pipeline is not current:
+            set_pipeline(pass_handle, d.pipeline.handle._internal)
+            current = d.pipeline
+        set_bind_group(pass_handle, 0, d.bind_group.handle._internal, 0, _ffi.NULL)
+        dispatch(pass_handle, *d.workgroups)
