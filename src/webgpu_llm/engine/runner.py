@@ -21,6 +21,7 @@ from ..model.weight_formats import WeightFormats
 from ..protocol.errors import ContextWindowExceededError
 
 LAG = 8  # decode steps in flight before the oldest id is awaited (measured on an H100: 3 -> 102, 10 -> 115 tok/s, 8B shape)
+READ_EVERY = 4  # decoded ids per readback (one map per batch, not per token); divides HISTORY_CAPACITY
 LOGPROB_SLOT = (1 + 2 * MAX_TOP_LOGPROBS) * 4
 
 
@@ -50,6 +51,15 @@ class SamplingSetup:
 
 
 @dataclass(frozen=True)
+class _Batch:
+    """Steps start..end whose ids (and logprob rows) one staging buffer brings back."""
+
+    start: int
+    end: int
+    staging: Buffer
+
+
+@dataclass(frozen=True)
 class SampledToken:
     token: int
     logprob: float | None = None
@@ -65,7 +75,9 @@ class ModelRunner:
         self.kv_tokens: list[int] = []  # the tokens whose keys/values the cache holds, in order
         self.lag = LAG  # 0: one step at a time (tests read each step's logits)
         read = BufferUsage.MAP_READ | BufferUsage.COPY_DST
-        self._staging = [device.create_buffer(4 + LOGPROB_SLOT, read, f"readback-{i}") for i in range(LAG + 2)]
+        self._staging = [device.create_buffer(READ_EVERY * (4 + LOGPROB_SLOT), read, f"readback-{i}")
+                         for i in range(LAG + 2)]
+        self._batches_issued = 0
         self._logits_staging = device.create_buffer(config.vocab_size * 4, read, "logits-readback")
 
     @property
@@ -106,61 +118,92 @@ class ModelRunner:
                 f"the context window holds {self.sizes.context}")
 
     # ------------------------------------------------------------ steps
-    def _submit(self, dispatches, params: StepParams, step: int | None) -> None:
+    @property
+    def batch(self) -> int:
+        """Steps per readback: READ_EVERY, or 1 when stepping one at a time (lag 0)."""
+        return max(1, min(READ_EVERY, self.lag))
+
+    def _batch_of(self, step: int, last_step: int) -> _Batch | None:
+        """The batch that `step` ends, if it ends one: step 0 alone (first token soon), then
+        aligned runs of `batch` steps, so a batch's history slots never wrap around the ring."""
+        b = self.batch
+        if not (step == 0 or step == last_step or (step + 1) % b == 0):
+            return None
+        self._batches_issued += 1
+        start = 0 if step == 0 else max(1, step - step % b)
+        return _Batch(start, step, self._staging[self._batches_issued % len(self._staging)])
+
+    def _submit(self, dispatches, params: StepParams, batch: _Batch | None) -> None:
         copies = []
-        if step is not None:
-            g, slot = self.graph, step % HISTORY_CAPACITY
-            target = self._staging[step % len(self._staging)]
-            copies = [BufferCopy(g.history, slot * 4, target, 0, 4),
-                      BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, target, 4, LOGPROB_SLOT)]
+        if batch is not None:
+            g, n = self.graph, batch.end - batch.start + 1
+            slot = batch.start % HISTORY_CAPACITY
+            copies = [BufferCopy(g.history, slot * 4, batch.staging, 0, n * 4),
+                      BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, batch.staging, READ_EVERY * 4,
+                                 n * LOGPROB_SLOT)]
         self.device.write_buffer(self.graph.params, 0, params.pack())
         self.device.submit(dispatches, copies)
 
-    def prefill(self, prompt: list[int], sampling: SamplingSetup) -> None:
-        """Fill the KV cache from the reusable prefix on; the last chunk samples token 0."""
+    def prefill(self, prompt: list[int], sampling: SamplingSetup) -> _Batch:
+        """Fill the KV cache from the reusable prefix on; the last chunk samples token 0
+        (step 0), whose readback batch is returned."""
         start = self.reusable_prefix(prompt)
         self.kv_tokens = self.kv_tokens[:start]
         chunk = self.sizes.chunk
+        first = None
         for begin in range(start, len(prompt), chunk):
             piece = prompt[begin: begin + chunk]
-            last = begin + chunk >= len(prompt)
+            if begin + chunk >= len(prompt):
+                first = self._batch_of(0, 0)
             self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(piece)}I", *piece))
-            self._submit(self.graph.prefill_dispatches(len(piece), with_head=last),
-                         sampling.step_params(begin, len(piece), 0), 0 if last else None)
+            self._submit(self.graph.prefill_dispatches(len(piece), with_head=first is not None),
+                         sampling.step_params(begin, len(piece), 0), first)
         self.kv_tokens = list(prompt)
+        return first
 
-    async def _read(self, step: int, with_logprobs: bool) -> SampledToken:
-        raw = await self.device.read_buffer(self._staging[step % len(self._staging)])
-        token = struct.unpack_from("<I", raw, 0)[0]
+    async def _read(self, batch: _Batch, with_logprobs: bool) -> list[SampledToken]:
+        n = batch.end - batch.start + 1
+        raw = await self.device.read_buffer(batch.staging)
+        tokens = struct.unpack_from(f"<{n}I", raw, 0)
         if not with_logprobs:
-            return SampledToken(token)
-        values = struct.unpack_from(f"<f{2 * MAX_TOP_LOGPROBS}f", raw, 4)
-        ids = struct.unpack_from(f"<{2 * MAX_TOP_LOGPROBS}I", raw, 8)[0::2]
-        top = tuple((ids[i], values[2 + 2 * i]) for i in range(MAX_TOP_LOGPROBS))
-        return SampledToken(token, values[0], top)
+            return [SampledToken(t) for t in tokens]
+        out = []
+        for i, token in enumerate(tokens):
+            row = READ_EVERY * 4 + i * LOGPROB_SLOT
+            values = struct.unpack_from(f"<f{2 * MAX_TOP_LOGPROBS}f", raw, row)
+            ids = struct.unpack_from(f"<{2 * MAX_TOP_LOGPROBS}I", raw, row + 4)[0::2]
+            out.append(SampledToken(token, values[0],
+                                    tuple((ids[j], values[2 + 2 * j]) for j in range(MAX_TOP_LOGPROBS))))
+        return out
 
     async def generate(self, prompt: list[int], sampling: SamplingSetup, max_new: int) -> AsyncIterator[SampledToken]:
         """Prefill, then decode up to max_new tokens, yielding each sampled token.
 
-        The consumer stops by breaking out (a stop condition): steps already
-        in flight are dropped and the KV accounting keeps only fed tokens."""
+        Up to `lag` steps run ahead of the last id read back; ids come back in
+        batches. The consumer stops by breaking out (a stop condition): steps
+        already in flight are dropped and the KV accounting keeps only fed tokens."""
         self.check_fits(len(prompt), max_new)
         self.begin_request(sampling, prompt)
-        self.prefill(prompt, sampling)
+        last_step = max_new - 1
+        pending: deque[_Batch] = deque()
+        pending.append(self.prefill(prompt, sampling))
         logprobs = sampling.top_logprobs is not None
-        pending: deque[int] = deque([0])
-        issued = 0  # highest step submitted
+        issued, done = 0, -1  # highest step submitted, highest step read back
         received: list[int] = []
         try:
-            while pending or issued + 1 < max_new:
-                while issued + 1 < max_new and len(pending) <= self.lag:
+            while pending or issued < last_step:
+                while issued < last_step and issued - done <= self.lag:
                     issued += 1  # step s feeds token s-1 at position len(prompt) + s - 1
+                    batch = self._batch_of(issued, last_step)
                     self._submit(self.graph.decode_dispatches,
-                                 sampling.step_params(len(prompt) + issued - 1, 1, issued), issued)
-                    pending.append(issued)
-                sampled = await self._read(pending.popleft(), logprobs)
-                received.append(sampled.token)
-                yield sampled
+                                 sampling.step_params(len(prompt) + issued - 1, 1, issued), batch)
+                    if batch is not None:
+                        pending.append(batch)
+                batch = pending.popleft()
+                for sampled in await self._read(batch, logprobs):
+                    received.append(sampled.token)
+                    yield sampled
+                done = batch.end
         finally:
             # Tokens fed back so far: every received token but the last one.
             self.kv_tokens = list(prompt) + received[:-1]
