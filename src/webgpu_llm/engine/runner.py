@@ -72,6 +72,7 @@ class ModelRunner:
         self.device, self.config = device, config
         self.sizes = GraphSizes(context_window, prefill_chunk)
         self.graph = LlamaGraph(device, config, weights, WeightFormats.of(quantization), self.sizes)
+        self.graph.prefill_dispatches(self.sizes.chunk)  # compile prefill pipelines at load, not in a request
         self.kv_tokens: list[int] = []  # the tokens whose keys/values the cache holds, in order
         self.lag = LAG  # 0: one step at a time (tests read each step's logits)
         read = BufferUsage.MAP_READ | BufferUsage.COPY_DST
@@ -192,7 +193,9 @@ class ModelRunner:
         received: list[int] = []
         try:
             while pending or issued < last_step:
-                while issued < last_step and issued - done <= self.lag:
+                # No decode step before the first token is back: time to first token is the
+                # prefill's own, not the prefill plus `lag` steps queued behind it.
+                while done >= 0 and issued < last_step and issued - done <= self.lag:
                     issued += 1  # step s feeds token s-1 at position len(prompt) + s - 1
                     batch = self._batch_of(issued, last_step)
                     self._submit(self.graph.decode_dispatches,
