@@ -174,16 +174,11 @@ class ChatCompletionChunk:
     object: ClassVar[str] = "chat.completion.chunk"
 
     def to_dict(self) -> dict[str, Any]:
-        out = _header(self)
-        out["choices"] = [c.to_dict() for c in self.choices]
-        if self.usage is not None:
-            out["usage"] = self.usage.to_dict()
-        return out
+        return _envelope(self, usage_always=False)  # a stream carries usage in its last chunk only
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ChatCompletionChunk:
-        return cls(d["id"], d["created"], d["model"],
-                   [ChunkChoice.from_dict(c) for c in d["choices"]], Usage.from_dict(d.get("usage")))
+        return _parse_envelope(cls, d, ChunkChoice)
 
 
 @dataclass(slots=True)
@@ -227,15 +222,11 @@ class ChatCompletion:
     object: ClassVar[str] = "chat.completion"
 
     def to_dict(self) -> dict[str, Any]:
-        out = _header(self)
-        out["choices"] = [c.to_dict() for c in self.choices]
-        out["usage"] = None if self.usage is None else self.usage.to_dict()
-        return out
+        return _envelope(self, usage_always=True)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ChatCompletion:
-        return cls(d["id"], d["created"], d["model"], [Choice.from_dict(c) for c in d["choices"]],
-                   Usage.from_dict(d.get("usage")))
+        return _parse_envelope(cls, d, Choice)
 
 
 # ----------------------------------------------------- text completions
@@ -270,17 +261,11 @@ class CompletionChunk:
     object: ClassVar[str] = "text_completion"  # OpenAI streams completions under this name too
 
     def to_dict(self) -> dict[str, Any]:
-        out = _header(self)
-        out["choices"] = [c.to_dict() for c in self.choices]
-        if self.usage is not None:
-            out["usage"] = self.usage.to_dict()
-        return out
+        return _envelope(self, usage_always=False)  # a stream carries usage in its last chunk only
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CompletionChunk:
-        return cls(d["id"], d["created"], d["model"],
-                   [CompletionChoice.from_dict(c) for c in d["choices"]],
-                   Usage.from_dict(d.get("usage")))
+        return _parse_envelope(cls, d, CompletionChoice)
 
 
 @dataclass(slots=True)
@@ -293,18 +278,22 @@ class Completion:
     object: ClassVar[str] = "text_completion"
 
     def to_dict(self) -> dict[str, Any]:
-        out = _header(self)
-        out["choices"] = [c.to_dict() for c in self.choices]
-        out["usage"] = None if self.usage is None else self.usage.to_dict()
-        return out
+        return _envelope(self, usage_always=True)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Completion:
-        return cls(d["id"], d["created"], d["model"],
-                   [CompletionChoice.from_dict(c) for c in d["choices"]],
-                   Usage.from_dict(d.get("usage")))
+        return _parse_envelope(cls, d, CompletionChoice)
 
 
-def _header(response: Any) -> dict[str, Any]:
-    return {"id": response.id, "object": response.object, "created": response.created,
-            "model": response.model}
+def _envelope(response: Any, usage_always: bool) -> dict[str, Any]:
+    """The fields every response and chunk shares, in OpenAI's order."""
+    out = {"id": response.id, "object": response.object, "created": response.created, "model": response.model,
+           "choices": [c.to_dict() for c in response.choices]}
+    if usage_always or response.usage is not None:
+        out["usage"] = None if response.usage is None else response.usage.to_dict()
+    return out
+
+
+def _parse_envelope(cls: type, d: dict[str, Any], choice: type) -> Any:
+    return cls(d["id"], d["created"], d["model"], [choice.from_dict(c) for c in d["choices"]],
+               Usage.from_dict(d.get("usage")))
