@@ -76,10 +76,10 @@ class ModelRunner:
         self.kv_tokens: list[int] = []  # the tokens whose keys/values the cache holds, in order
         self.lag = LAG  # 0: one step at a time (tests read each step's logits)
         read = BufferUsage.MAP_READ | BufferUsage.COPY_DST
-        self._staging = [device.create_buffer(READ_EVERY * (4 + LOGPROB_SLOT), read, f"readback-{i}")
+        self._staging = [device.pool.acquire(READ_EVERY * (4 + LOGPROB_SLOT), read, f"readback-{i}")
                          for i in range(LAG + 2)]
         self._batches_issued = 0
-        self._logits_staging = device.create_buffer(config.vocab_size * 4, read, "logits-readback")
+        self._logits_staging = device.pool.acquire(config.vocab_size * 4, read, "logits-readback")
 
     @property
     def dispatches_per_decode_step(self) -> int:
@@ -217,6 +217,14 @@ class ModelRunner:
         self.device.submit([], [BufferCopy(source, 0, self._logits_staging, 0, source.size)])
         raw = await self.device.read_buffer(self._logits_staging)
         return list(struct.unpack(f"<{self.config.vocab_size}f", raw[: self.config.vocab_size * 4]))
+
+    def release(self) -> None:
+        """Unload: activations, KV cache and staging buffers go back to the device's pool."""
+        self.graph.release()
+        for buffer in [*self._staging, self._logits_staging]:
+            self.device.pool.release(buffer)
+        self._staging = []
+        self.kv_tokens = []
 
     def reset(self) -> None:
         self.kv_tokens = []

@@ -149,6 +149,16 @@ class Device(ABC):
         return pipeline
 
     @property
+    def pool(self):
+        """This device's BufferPool (gpu/pool.py), made on first use."""
+        from .pool import BufferPool
+
+        pool = self.__dict__.get("_pool")
+        if pool is None:
+            pool = self._pool = BufferPool(self)
+        return pool
+
+    @property
     def pipeline_count(self) -> int:
         return len(self.__dict__.get("_pipelines", {}))
 

@@ -17,7 +17,6 @@ fused into the gate_up product.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..gpu.device import Buffer, BufferUsage, Device, Dispatch
 from ..kernels import attention_decode, attention_prefill, embed, gemv, matmul, rms_norm, rope_kv_append, sample
@@ -46,12 +45,15 @@ class LlamaGraph:
                  formats: WeightFormats, sizes: GraphSizes):
         self.device, self.config, self.weights, self.formats, self.sizes = device, config, weights, formats, sizes
         self.subgroups = device.features.subgroups
+        self._pooled: list[Buffer] = []
+        self._prefill_lists: dict[tuple[int, bool], tuple[Dispatch, ...]] = {}
         self._make_buffers()
         self.decode_dispatches = tuple(self._record(1))
 
     # ------------------------------------------------------------ buffers
     def _buffer(self, name: str, nbytes: int, usage=ACTIVATION) -> Buffer:
-        buffer = self.device.create_buffer(max(nbytes, 4), usage, name)
+        buffer = self.device.pool.acquire(nbytes, usage, name)
+        self._pooled.append(buffer)
         setattr(self, name, buffer)
         return buffer
 
@@ -96,6 +98,14 @@ class LlamaGraph:
         # kernels ready for sequences that share or reorder pages.
         pages = self.sizes.pages
         self.device.write_buffer(self.page_table, 0, struct.pack(f"<{pages}I", *range(pages)))
+
+    def release(self) -> None:
+        """Give every activation and KV-cache buffer back to the device's pool (unload)."""
+        for buffer in self._pooled:
+            self.device.pool.release(buffer)
+        self._pooled.clear()
+        self._prefill_lists.clear()
+        self.decode_dispatches = ()
 
     # ------------------------------------------------------------ dispatches
     def _dispatch(self, variant, buffers: dict[str, Buffer], workgroups, label: str) -> Dispatch:
@@ -198,9 +208,8 @@ class LlamaGraph:
             dispatches += self._layer(i, t)
         return dispatches + self._head(t) if with_head else dispatches
 
-    @lru_cache(maxsize=64)
     def prefill_dispatches(self, t: int, with_head: bool = True) -> tuple[Dispatch, ...]:
-        """The dispatch list for a prefill chunk of t tokens (bind groups shared).
+        """The dispatch list for a prefill chunk of t tokens (bind groups shared), made once per (t, head).
 
         Only the last chunk of a prompt needs the head (LM head + sampler):
         earlier chunks only fill the KV cache."""
@@ -208,4 +217,7 @@ class LlamaGraph:
             raise ValueError(f"prefill chunk of {t} tokens; allowed 1..{self.sizes.chunk}")
         if t == 1 and with_head:
             return self.decode_dispatches
-        return tuple(self._record(t, with_head))
+        key = (t, with_head)
+        if key not in self._prefill_lists:
+            self._prefill_lists[key] = tuple(self._record(t, with_head))
+        return self._prefill_lists[key]
