@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from kernel_harness import run_kernel
-from weight_reference import FORMATS, assert_close, random_weight, reference_product
+from weight_reference import (FORMATS, assert_close, packed_vector, random_weight, reference_product,
+                              rms_norm_reference)
 from webgpu_llm.kernels.gemv import gemv_kernel, gemv_workgroups
 from webgpu_llm.kernels.step_params import StepParams
 
@@ -70,3 +71,26 @@ def test_gemv_variant_sizes():
     assert swiglu["ACC_ROWS"] == 2 * swiglu["ROWS"]
     with pytest.raises(ValueError):
         gemv_kernel(8, 64, "Q8", False)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("norm", ["F16", "BF16"])
+@pytest.mark.parametrize("k, t", [(72, None), (45, None), (100, 3)], ids=["aligned", "odd-k", "last-row"])
+def test_gemv_with_fused_rms_norm(device, subgroups, fmt, norm, k, t):
+    """NORM: y = W rms_norm(x) with the norm weight in its own 16-bit format (decode fuses the norm)."""
+    rng = np.random.default_rng(k)
+    n, eps = 19, 1e-5
+    weights, dense = random_weight(fmt, n, k, rng)                        # dense (N, K)
+    x = (rng.standard_normal((t or 1, k)) * 3).astype(np.float32)         # (T, K)
+    norm_words, norm_values = packed_vector(rng.uniform(0.5, 1.5, k).astype(np.float32), norm)
+    variant = gemv_kernel(n, k, fmt, subgroups, x_last_row=t is not None, norm=norm, eps=eps)
+    out = run_kernel(device, variant, {"x": x, "norm_weight": norm_words, **weights}, {"y": (np.float32, (n,))},
+                     gemv_workgroups(variant), StepParams(num_tokens=t or 1))
+    normed = rms_norm_reference(x[-1:], norm_values, eps).astype(np.float32)  # (1, K)
+    expected, tol = reference_product(dense, normed)
+    assert_close(out["y"], expected[0], tol[0] * 2)  # x2: the normalization adds one rounding per element
+
+
+def test_gemv_rejects_an_unknown_norm_format():
+    with pytest.raises(ValueError, match="norm weight format"):
+        gemv_kernel(8, 8, "F16", False, norm="F32")

@@ -6,40 +6,11 @@ import numpy as np
 import pytest
 
 from kernel_harness import run_kernel
+from weight_reference import packed_vector, rms_norm_reference
 from webgpu_llm.kernels.rms_norm import rms_norm_kernel, rms_norm_workgroups
 from webgpu_llm.kernels.step_params import StepParams
 
 RNG = np.random.default_rng(3)
-
-
-def to_bf16_bits(values: np.ndarray) -> np.ndarray:
-    """Round-to-nearest-even f32 -> bf16 bit patterns (uint16)."""
-    bits = np.asarray(values, np.float32).view(np.uint32).astype(np.uint64)
-    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
-    return rounded.astype(np.uint16)
-
-
-def from_bf16_bits(bits: np.ndarray) -> np.ndarray:
-    return (bits.astype(np.uint32) << 16).view(np.float32)
-
-
-def packed_vector(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
-    """(u32 words with two 16-bit values each, the values they decode to as f32)."""
-    if fmt == "F16":
-        bits = values.astype(np.float16).view(np.uint16)
-        decoded = bits.view(np.float16).astype(np.float32)
-    else:
-        bits = to_bf16_bits(values)
-        decoded = from_bf16_bits(bits)
-    if len(bits) % 2:
-        bits = np.append(bits, np.uint16(0))
-    return bits.view(np.uint32), decoded
-
-
-def rms_norm_reference(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
-    x64 = x.astype(np.float64)
-    scale = 1.0 / np.sqrt(np.mean(x64 * x64, axis=-1, keepdims=True) + eps)
-    return x64 * scale * weight.astype(np.float64)
 
 
 @pytest.mark.parametrize("fmt", ["F16", "BF16"])

@@ -116,3 +116,23 @@ def assert_close(actual: np.ndarray, expected: np.ndarray, tol: np.ndarray):
     worst = np.unravel_index(np.argmax(err - tol), err.shape)
     assert np.all(err <= tol), (f"{np.count_nonzero(err > tol)} of {err.size} outside tolerance; worst at {worst}: "
                                 f"got {actual[worst]}, expected {expected[worst]}, tol {tol[worst]}")
+
+
+def packed_vector(values: np.ndarray, fmt: str) -> tuple[np.ndarray, np.ndarray]:
+    """A vector (norm weight) as "F16" or "BF16": (u32 words, two values each; the f32 values they decode to)."""
+    if fmt == "F16":
+        bits = values.astype(np.float16).view(np.uint16)
+        decoded = bits.view(np.float16).astype(np.float32)
+    else:
+        bits = to_bf16_bits(values)
+        decoded = from_bf16_bits(bits)
+    if len(bits) % 2:
+        bits = np.append(bits, np.uint16(0))
+    return bits.view(np.uint32), decoded
+
+
+def rms_norm_reference(x: np.ndarray, weight: np.ndarray, eps: float) -> np.ndarray:
+    """HF LlamaRMSNorm in float64."""
+    x64 = x.astype(np.float64)
+    scale = 1.0 / np.sqrt(np.mean(x64 * x64, axis=-1, keepdims=True) + eps)
+    return x64 * scale * weight.astype(np.float64)

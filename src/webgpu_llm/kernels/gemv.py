@@ -29,14 +29,23 @@ def _workgroup_size(units: int) -> int:
     return size
 
 
+NORM_FORMATS = ("F16", "BF16")
+
+
 def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool = False, swiglu: bool = False,
-                x_last_row: bool = False) -> KernelVariant:
+                x_last_row: bool = False, norm: str | None = None, eps: float = 1e-5) -> KernelVariant:
     """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = silu(gate) * up.
 
-    `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x.
+    `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
+    `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`.
     """
     if n < 1 or k < 1:
         raise ValueError(f"gemv needs n >= 1 and k >= 1, got n={n}, k={k}")
+    if norm is not None and norm not in NORM_FORMATS:
+        raise ValueError(f"unknown norm weight format {norm!r}; allowed: {NORM_FORMATS}")
+    norm_defines = {"NORM": norm is not None, "NORM_BF16": norm == "BF16"}
+    if norm is not None:
+        norm_defines["EPS"] = float(eps)
     octets = -(-k // 8)
     flags = weight_flags(fmt)
     workgroup = _workgroup_size(q4_groups(k) if flags["QUANTIZED"] else octets)
@@ -46,7 +55,7 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
         "gemv.wgsl", N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=octets, ROWS=rows,
         ACC_ROWS=acc_rows, BLOCKS=-(-n // rows), WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32),
         ALIGNED=k % 8 == 0, SUBGROUPS=bool(subgroups), ACCUMULATE=accumulate, SWIGLU=swiglu,
-        X_LAST_ROW=x_last_row, **flags)
+        X_LAST_ROW=x_last_row, **norm_defines, **flags)
 
 
 def gemv_workgroups(variant: KernelVariant) -> tuple[int, int, int]:

@@ -13,7 +13,9 @@
 // OCTETS = ceil(K/8), ROWS, ACC_ROWS, BLOCKS = ceil(N/ROWS), WORKGROUP (a power
 // of two), PRESENT_WORDS = ceil(WORKGROUP/32); flags W_Q4F16 | W_Q4F32 | W_F16 |
 // W_BF16, QUANTIZED, ALIGNED (K % 8 == 0: vec4 reads of x and of 16-bit rows),
-// SUBGROUPS, ACCUMULATE, SWIGLU, X_LAST_ROW.
+// SUBGROUPS, ACCUMULATE, SWIGLU, X_LAST_ROW; NORM (x is first RMS-normalized
+// with `norm_weight`, HF's LlamaRMSNorm, EPS; NORM_BF16 picks its 16-bit format):
+// decode fuses each RMSNorm into the product that reads it, one dispatch fewer.
 
 #include "half.wgsl"
 #include "step_params.wgsl"
@@ -41,6 +43,23 @@
 @group(0) @binding(3) var<uniform> params: StepParams;
 #endif
 #endif
+#if NORM
+// After the bindings above, so the binding numbers stay contiguous.
+#if QUANTIZED
+#if X_LAST_ROW
+@group(0) @binding(5) var<storage, read> norm_weight: array<u32>;  // (ceil(K/2),) 16-bit, two per word
+#else
+@group(0) @binding(4) var<storage, read> norm_weight: array<u32>;  // (ceil(K/2),) 16-bit, two per word
+#endif
+#else
+#if X_LAST_ROW
+@group(0) @binding(4) var<storage, read> norm_weight: array<u32>;  // (ceil(K/2),) 16-bit, two per word
+#else
+@group(0) @binding(3) var<storage, read> norm_weight: array<u32>;  // (ceil(K/2),) 16-bit, two per word
+#endif
+#endif
+var<private> inv_rms: f32;
+#endif
 // W_ROWS is N, or 2N with SWIGLU (MLC's fused gate_up: gate rows then up rows).
 
 var<workgroup> partial: array<f32, ACC_ROWS * WORKGROUP>;
@@ -54,7 +73,7 @@ struct Octet {
 }
 
 // Eight x values starting at k = 8j; zeros past K (q4 padding may hold any code).
-fn x_octet(row_start: u32, j: u32) -> Octet {
+fn x_raw(row_start: u32, j: u32) -> Octet {
 #if ALIGNED
     let i = row_start / 4u + 2u * min(j, OCTETS - 1u);
     let inside = j < OCTETS;  // false only in the padding of the last q4 group
@@ -68,6 +87,48 @@ fn x_octet(row_start: u32, j: u32) -> Octet {
     return Octet(vec4<f32>(v[0], v[1], v[2], v[3]), vec4<f32>(v[4], v[5], v[6], v[7]));
 #endif
 }
+
+#if NORM
+fn norm_value(k: u32) -> f32 {
+    let word = norm_weight[min(k, K - 1u) >> 1u];
+#if NORM_BF16
+    return bf16_at(word, (k & 1u) == 1u);
+#else
+    return f16_at(word, (k & 1u) == 1u);
+#endif
+}
+
+// The RMS of x over K, the same in every invocation (a workgroup tree over `partial`).
+fn compute_inv_rms(lid: u32, row_start: u32) {
+    var squares = 0.0;
+    for (var j = lid; j < OCTETS; j += WORKGROUP) {
+        let v = x_raw(row_start, j);
+        squares += dot(v.lo, v.lo) + dot(v.hi, v.hi);
+    }
+    partial[lid] = squares;
+    workgroupBarrier();
+    for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
+        if (lid < stride) {
+            partial[lid] += partial[lid + stride];
+        }
+        workgroupBarrier();
+    }
+    inv_rms = inverseSqrt(partial[0] / f32(K) + EPS);
+    workgroupBarrier();  // everyone has read partial[0] before it is reused
+}
+
+fn x_octet(row_start: u32, j: u32) -> Octet {
+    let v = x_raw(row_start, j);
+    let k = 8u * j;
+    let lo = vec4<f32>(norm_value(k), norm_value(k + 1u), norm_value(k + 2u), norm_value(k + 3u));
+    let hi = vec4<f32>(norm_value(k + 4u), norm_value(k + 5u), norm_value(k + 6u), norm_value(k + 7u));
+    return Octet(v.lo * inv_rms * lo, v.hi * inv_rms * hi);
+}
+#else
+fn x_octet(row_start: u32, j: u32) -> Octet {
+    return x_raw(row_start, j);
+}
+#endif
 
 #if QUANTIZED
 fn group_scale(row: u32, group: u32) -> f32 {
@@ -172,6 +233,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let row_start = (params.num_tokens - 1u) * K;
 #else
     let row_start = 0u;
+#endif
+#if NORM
+    compute_inv_rms(lid, row_start);
 #endif
 #if QUANTIZED
     for (var g = lid; g < GROUPS; g += WORKGROUP) {

@@ -10,8 +10,9 @@ Per layer, reading like the math:
     h   = h + o_proj(attention(rope(qkv_proj(norm(h)))))
     h   = h + down_proj(silu(gate(norm(h))) * up(norm(h)))
 
-with the residual adds fused into o_proj/down_proj (ACCUMULATE) and SwiGLU
-fused into the gate_up product.
+with the residual adds fused into o_proj/down_proj (ACCUMULATE), SwiGLU
+fused into the gate_up product, and, when decoding, each RMSNorm fused into
+the GEMV that reads it (NORM): 7 dispatches per layer.
 """
 
 from __future__ import annotations
@@ -123,11 +124,17 @@ class LlamaGraph:
             return {"q_weight": self.weights[f"{stem}.q_weight"], "q_scale": self.weights[f"{stem}.q_scale"]}
         return {"weight": self.weights[f"{stem}.weight"]}
 
-    def _product(self, x: Buffer, stem: str, y: Buffer, n: int, k: int, t: int, label: str, **epilogue):
-        """y = x W^T for one matrix: GEMV when decoding, tiled matmul for prefill."""
+    def _product(self, x: Buffer, stem: str, y: Buffer, n: int, k: int, t: int, label: str,
+                 norm_weight: str | None = None, **epilogue) -> Dispatch:
+        """y = x W^T for one matrix: GEMV when decoding (optionally RMS-normalizing x with
+        `norm_weight` first), tiled matmul for prefill."""
         buffers = {"params": self.params, "x": x, "y": y, **self._weight(stem)}
         if t == 1:
-            variant = gemv.gemv_kernel(n, k, self.formats.matrix, self.subgroups, **epilogue)
+            norm = {}
+            if norm_weight is not None:
+                buffers["norm_weight"] = self.weights[norm_weight]
+                norm = {"norm": self.formats.vector, "eps": self.config.rms_norm_eps}
+            variant = gemv.gemv_kernel(n, k, self.formats.matrix, self.subgroups, **norm, **epilogue)
             return self._dispatch(variant, buffers, gemv.gemv_workgroups(variant), label)
         variant = matmul.matmul_kernel(n, k, self.formats.matrix, **epilogue)
         return self._dispatch(variant, buffers, matmul.matmul_workgroups(variant, t), label)
@@ -164,33 +171,42 @@ class LlamaGraph:
                                       f"L{layer}.attention"))
         return out
 
+    def _normed_product(self, norm: str, stem: str, y: Buffer, n: int, t: int, label: str,
+                        **epilogue) -> list[Dispatch]:
+        """y = norm(h) W^T: decoding fuses the RMSNorm into the GEMV (one dispatch);
+        prefill normalizes all T rows once, then runs the tiled product."""
+        c = self.config
+        if t == 1:
+            return [self._product(self.hidden, stem, y, n, c.hidden_size, t, label, norm_weight=norm, **epilogue)]
+        return [self._norm(norm, t, f"{label}.norm"),
+                self._product(self.normed, stem, y, n, c.hidden_size, t, label, **epilogue)]
+
     def _layer(self, i: int, t: int) -> list[Dispatch]:
         c, p = self.config, f"model.layers.{i}"
         qkv = c.q_size + 2 * c.kv_size
         return [
-            self._norm(f"{p}.input_layernorm.weight", t, f"L{i}.input_norm"),
-            self._product(self.normed, f"{p}.self_attn.qkv_proj", self.qkv, qkv, c.hidden_size, t, f"L{i}.qkv"),
+            *self._normed_product(f"{p}.input_layernorm.weight", f"{p}.self_attn.qkv_proj", self.qkv, qkv, t,
+                                  f"L{i}.qkv"),
             *self._attention(i, t),
             self._product(self.attn_out, f"{p}.self_attn.o_proj", self.hidden, c.hidden_size, c.q_size, t,
                           f"L{i}.o_proj", accumulate=True),
-            self._norm(f"{p}.post_attention_layernorm.weight", t, f"L{i}.post_norm"),
-            self._product(self.normed, f"{p}.mlp.gate_up_proj", self.act, c.intermediate_size, c.hidden_size, t,
-                          f"L{i}.gate_up", swiglu=True),
+            *self._normed_product(f"{p}.post_attention_layernorm.weight", f"{p}.mlp.gate_up_proj", self.act,
+                                  c.intermediate_size, t, f"L{i}.gate_up", swiglu=True),
             self._product(self.act, f"{p}.mlp.down_proj", self.hidden, c.hidden_size, c.intermediate_size, t,
                           f"L{i}.down_proj", accumulate=True),
         ]
 
     def _head(self, t: int) -> list[Dispatch]:
-        """Final norm, the LM head on the last row, then the sampler."""
+        """The LM head on the last row, with the final norm fused into it, then the sampler."""
         c = self.config
         stem = "model.embed_tokens" if c.tie_word_embeddings else "lm_head"
         variant = gemv.gemv_kernel(c.vocab_size, c.hidden_size, self.formats.matrix, self.subgroups,
-                                   x_last_row=True)
-        buffers = {"params": self.params, "x": self.normed, "y": self.logits, **self._weight(stem)}
+                                   x_last_row=True, norm=self.formats.vector, eps=c.rms_norm_eps)
+        buffers = {"params": self.params, "x": self.hidden, "y": self.logits,
+                   "norm_weight": self.weights["model.norm.weight"], **self._weight(stem)}
         sampler = sample.sample_kernel(c.vocab_size, self.subgroups)
         sampler_buffers = {name: getattr(self, name) for name in sampler.bindings}
         return [
-            self._norm("model.norm.weight", t, "final_norm"),
             self._dispatch(variant, buffers, gemv.gemv_workgroups(variant), "lm_head"),
             self._dispatch(sampler, sampler_buffers, sample.SAMPLE_WORKGROUPS, "sample"),
         ]
