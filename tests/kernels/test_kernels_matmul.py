@@ -31,8 +31,9 @@ def run_matmul(device, fmt, t, n, k, *, swiglu=False, accumulate=False, workgrou
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("t,n,k", [(5, 37, 72), (19, 70, 45), (TILE_T + 3, 9, 100)],
-                         ids=["small", "odd-k", "two-token-blocks"])
+@pytest.mark.parametrize("t,n,k", [(5, 37, 72), (19, 70, 45), (TILE_T + 3, 9, 100), (2 * TILE_T, 2 * TILE_N, 64),
+                                   (3, 6, 1), (6, 3, 2)],
+                         ids=["small", "odd-k", "two-token-blocks", "whole-tiles", "k1", "k2"])
 def test_matmul_matches_reference(device, fmt, t, n, k):
     y, expected, tol = run_matmul(device, fmt, t, n, k)
     assert_close(y, expected, tol)

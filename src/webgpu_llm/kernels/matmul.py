@@ -9,12 +9,10 @@ from __future__ import annotations
 from .specialize import KernelVariant
 from .weight_flags import grid, q4_groups, q4_words, weight_flags
 
-TILE_T = 32  # tokens per workgroup tile
+TILE_T = 16  # tokens per workgroup tile (prefill chunks are often short)
 TILE_N = 64  # output columns per workgroup tile
 TILE_K = 16  # K per staged step: two q4 words of a row; w_tile is 8 KiB with SWIGLU
-THREAD_T = 4
-THREAD_N = 4
-WORKGROUP = (TILE_T // THREAD_T) * (TILE_N // THREAD_N)  # 128
+WORKGROUP = (TILE_T // 4) * (TILE_N // 4)  # 64: each invocation owns 4 tokens x 4 columns
 
 
 def matmul_kernel(n: int, k: int, fmt: str, *, accumulate: bool = False, swiglu: bool = False) -> KernelVariant:
@@ -26,7 +24,7 @@ def matmul_kernel(n: int, k: int, fmt: str, *, accumulate: bool = False, swiglu:
         raise ValueError(f"matmul needs n >= 1 and k >= 1, got n={n}, k={k}")
     return KernelVariant.of(
         "matmul.wgsl", N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), TILE_T=TILE_T, TILE_N=TILE_N,
-        TILE_K=TILE_K, THREAD_T=THREAD_T, THREAD_N=THREAD_N, W_TILE=2 * TILE_N if swiglu else TILE_N,
+        TILE_K=TILE_K, W_TILE=2 * TILE_N if swiglu else TILE_N,
         WORKGROUP=WORKGROUP, N_BLOCKS=-(-n // TILE_N), K_STEPS=-(-k // TILE_K), ACCUMULATE=accumulate,
         SWIGLU=swiglu, **weight_flags(fmt))
 

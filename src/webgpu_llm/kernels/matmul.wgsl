@@ -1,20 +1,21 @@
 // Prefill product y (T, N) = x (T, K) W^T, tiled through workgroup memory.
 //
-// A workgroup owns a TILE_T x TILE_N tile of y; each invocation holds
-// THREAD_T x THREAD_N accumulators (twice that with SWIGLU: gate and up) for
-// tokens tt + i * TOKEN_THREADS and columns tn + c * COL_THREADS, strided so
-// neighbouring invocations read neighbouring workgroup-memory words. K is
-// walked in steps of TILE_K: each step stages TILE_T x TILE_K of x and
-// W_TILE x TILE_K of W, dequantized to f32 once (a q4 word is one octet of
-// 8 values), then every invocation does TILE_K rank-1 updates from them.
-// Consecutive workgroups take consecutive token blocks of the same W tile,
-// so W is read from memory about once while its tile sits in the cache.
+// A workgroup owns a TILE_T x TILE_N tile of y; each invocation owns a 4 x 4
+// block of it (4 tokens x 4 consecutive columns; twice that with SWIGLU: gate
+// and up), held in vec4 variables with constant indices only, so they stay in
+// registers (arrays indexed by loop variables land in private memory). K is
+// walked in steps of TILE_K: each step stages x and W into workgroup memory as
+// vec4s, x as [k][token quad] and W as [k][row quad], W dequantized to f32 once
+// (a q4 word is one octet of 8 values). Then per k an invocation reads one
+// vec4 of tokens and one vec4 of columns (two with SWIGLU) and does 16 (32)
+// fmas. Consecutive workgroups take consecutive token blocks of the same W
+// tile, so W is read from memory about once while its tile sits in the cache.
 //
 // Defines: N, K, GROUPS (q4 groups per row), K8 (q4 words per row), TILE_T,
-// TILE_N, TILE_K (a multiple of 8 dividing 32), THREAD_T, THREAD_N, W_TILE
-// (TILE_N, or 2*TILE_N with SWIGLU), WORKGROUP = (TILE_T/THREAD_T) *
-// (TILE_N/THREAD_N), N_BLOCKS = ceil(N/TILE_N), K_STEPS = ceil(K/TILE_K);
-// flags W_Q4F16 | W_Q4F32 | W_F16 | W_BF16, QUANTIZED, ACCUMULATE, SWIGLU.
+// TILE_N (multiples of 4), TILE_K (a multiple of 8 dividing 32), W_TILE (TILE_N,
+// or 2*TILE_N with SWIGLU), WORKGROUP = (TILE_T/4) * (TILE_N/4), N_BLOCKS =
+// ceil(N/TILE_N), K_STEPS = ceil(K/TILE_K); flags W_Q4F16 | W_Q4F32 | W_F16 |
+// W_BF16, QUANTIZED, ACCUMULATE, SWIGLU.
 
 #include "half.wgsl"
 #include "step_params.wgsl"
@@ -31,13 +32,16 @@
 #endif
 // W_ROWS is N, or 2N with SWIGLU (MLC's fused gate_up: gate rows then up rows).
 
-const COL_THREADS: u32 = TILE_N / THREAD_N;
-const TOKEN_THREADS: u32 = TILE_T / THREAD_T;
+const TOKEN_QUADS: u32 = TILE_T / 4u;
+const COL_QUADS: u32 = TILE_N / 4u;
+const ROW_QUADS: u32 = W_TILE / 4u;   // COL_QUADS, or 2 * COL_QUADS with SWIGLU
 const OCTETS_PER_STEP: u32 = TILE_K / 8u;
-const SLOTS: u32 = W_TILE / TILE_N;  // 1, or 2 with SWIGLU
+const EVEN_K: bool = K % 2u == 0u;    // 16-bit rows start word aligned: read values in pairs
+const LAST_PAIR: u32 = K + K % 2u - 2u;  // K - 2 when EVEN_K (written so K = 1 does not underflow)
 
-var<workgroup> x_tile: array<f32, TILE_T * TILE_K>;  // [token][k]: each row of readers shares one word
-var<workgroup> w_tile: array<f32, TILE_K * W_TILE>;  // [k][row]: readers take consecutive rows
+// Not zero-initialized on every implementation: stage_tiles writes every entry each step.
+var<workgroup> x_tile: array<vec4<f32>, TILE_K * TOKEN_QUADS>;  // [k][token quad]
+var<workgroup> w_tile: array<vec4<f32>, TILE_K * ROW_QUADS>;    // [k][row quad]
 
 // Matrix row behind tile row r; clamped in bounds (outputs past N are dropped).
 fn matrix_row(n0: u32, r: u32) -> u32 {
@@ -45,53 +49,107 @@ fn matrix_row(n0: u32, r: u32) -> u32 {
     return select(n, n + N, r >= TILE_N);  // SWIGLU: tile rows TILE_N.. are the up rows
 }
 
-// The 8 values of matrix row `row` at k = 8 * octet .. 8 * octet + 7 (anything past K: x is zero there).
-fn w_octet(row: u32, octet: u32) -> array<f32, 8> {
-    var v: array<f32, 8>;
 #if QUANTIZED
-    let e = row * GROUPS + octet / 4u;
+fn scale_at(row: u32, group: u32) -> f32 {
+    let e = row * GROUPS + group;
 #if W_Q4F16
-    let scale = f16_at(q_scale[e >> 1u], (e & 1u) == 1u);
+    return f16_at(q_scale[e >> 1u], (e & 1u) == 1u);
 #else
-    let scale = bf16_at(q_scale[e >> 1u], (e & 1u) == 1u);
+    return bf16_at(q_scale[e >> 1u], (e & 1u) == 1u);
 #endif
-    let word = q_weight[row * K8 + octet];
-    for (var i = 0u; i < 8u; i++) {
-        v[i] = (f32((word >> (4u * i)) & 15u) - 7.0) * scale;
-    }
+}
 #else
-    // Rows are not word aligned when K is odd: address each element.
-    for (var i = 0u; i < 8u; i++) {
-        let e = row * K + min(8u * octet + i, K - 1u);
+fn value_at(e: u32) -> f32 {
 #if W_F16
-        v[i] = f16_at(weight[e >> 1u], (e & 1u) == 1u);
+    return f16_at(weight[e >> 1u], (e & 1u) == 1u);
 #else
-        v[i] = bf16_at(weight[e >> 1u], (e & 1u) == 1u);
+    return bf16_at(weight[e >> 1u], (e & 1u) == 1u);
+#endif
+}
+
+// Values k and k + 1 (k even) of matrix row `row`; clamped in bounds (x is zero past K).
+fn value_pair(row: u32, k: u32) -> vec2<f32> {
+    if (EVEN_K) {
+        let word = weight[(row * K + min(k, LAST_PAIR)) >> 1u];
+#if W_F16
+        return unpack2x16float(word);
+#else
+        return vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
 #endif
     }
+    let e = row * K;
+    return vec2<f32>(value_at(e + min(k, K - 1u)), value_at(e + min(k + 1u, K - 1u)));
+}
 #endif
-    return v;
+
+// Dequantize tile rows 4rq .. 4rq+3 at k = 8 * octet .. 8 * octet + 7 into w_tile
+// entries (8h + i, rq). Anything past K may hold any finite value: x is zero there.
+fn stage_w_octet(n0: u32, rq: u32, octet: u32, h: u32) {
+    let rows = vec4<u32>(matrix_row(n0, 4u * rq), matrix_row(n0, 4u * rq + 1u),
+                         matrix_row(n0, 4u * rq + 2u), matrix_row(n0, 4u * rq + 3u));
+#if QUANTIZED
+    let g = octet / 4u;
+    let scale = vec4<f32>(scale_at(rows.x, g), scale_at(rows.y, g), scale_at(rows.z, g), scale_at(rows.w, g));
+    let words = vec4<u32>(q_weight[rows.x * K8 + octet], q_weight[rows.y * K8 + octet],
+                          q_weight[rows.z * K8 + octet], q_weight[rows.w * K8 + octet]);
+    for (var i = 0u; i < 8u; i++) {
+        let codes = (words >> vec4<u32>(4u * i)) & vec4<u32>(15u);
+        w_tile[(8u * h + i) * ROW_QUADS + rq] = (vec4<f32>(codes) - 7.0) * scale;
+    }
+#else
+    for (var p = 0u; p < 4u; p++) {
+        let k = 8u * octet + 2u * p;
+        let a = value_pair(rows.x, k);
+        let b = value_pair(rows.y, k);
+        let c = value_pair(rows.z, k);
+        let d = value_pair(rows.w, k);
+        w_tile[(8u * h + 2u * p) * ROW_QUADS + rq] = vec4<f32>(a.x, b.x, c.x, d.x);
+        w_tile[(8u * h + 2u * p + 1u) * ROW_QUADS + rq] = vec4<f32>(a.y, b.y, c.y, d.y);
+    }
+#endif
 }
 
 fn stage_tiles(lid: u32, t0: u32, n0: u32, k0: u32, num_tokens: u32) {
-    for (var idx = lid; idx < TILE_T * TILE_K; idx += WORKGROUP) {
-        let t = t0 + idx / TILE_K;
-        let k = k0 + idx % TILE_K;
-        let inside = t < num_tokens && k < K;
-        x_tile[idx] = select(0.0, x[min(t, num_tokens - 1u) * K + min(k, K - 1u)], inside);
+    for (var idx = lid; idx < TILE_K * TOKEN_QUADS; idx += WORKGROUP) {
+        let k = k0 + idx % TILE_K;  // neighbouring invocations read neighbouring k
+        let t = t0 + 4u * (idx / TILE_K);
+        let kc = min(k, K - 1u);
+        let last = num_tokens - 1u;
+        let v = vec4<f32>(x[min(t, last) * K + kc], x[min(t + 1u, last) * K + kc],
+                          x[min(t + 2u, last) * K + kc], x[min(t + 3u, last) * K + kc]);
+        let inside = vec4<bool>(t < num_tokens, t + 1u < num_tokens, t + 2u < num_tokens, t + 3u < num_tokens);
+        x_tile[(idx % TILE_K) * TOKEN_QUADS + idx / TILE_K] = select(vec4<f32>(0.0), v, inside & vec4<bool>(k < K));
     }
-    for (var idx = lid; idx < W_TILE * OCTETS_PER_STEP; idx += WORKGROUP) {
-        let r = idx / OCTETS_PER_STEP;
+    for (var idx = lid; idx < ROW_QUADS * OCTETS_PER_STEP; idx += WORKGROUP) {
         let h = idx % OCTETS_PER_STEP;
-        let v = w_octet(matrix_row(n0, r), k0 / 8u + h);
-        for (var i = 0u; i < 8u; i++) {
-            w_tile[(8u * h + i) * W_TILE + r] = v[i];
-        }
+        stage_w_octet(n0, idx / OCTETS_PER_STEP, k0 / 8u + h, h);
     }
 }
 
-fn silu(g: f32) -> f32 {
+fn silu(g: vec4<f32>) -> vec4<f32> {
     return g / (1.0 + exp(-g));
+}
+
+// Columns n .. n + 3 of token t; `up` is unused without SWIGLU.
+fn store_row(t: u32, n: u32, num_tokens: u32, acc: vec4<f32>, up: vec4<f32>) {
+    if (t >= num_tokens) {
+        return;
+    }
+#if SWIGLU
+    let v = silu(acc) * up;
+#else
+    let v = acc;
+#endif
+    for (var c = 0u; c < 4u; c++) {
+        if (n + c < N) {
+            let i = t * N + n + c;
+#if ACCUMULATE
+            y[i] = v[c] + y[i];  // residual add fused into o_proj / down_proj
+#else
+            y[i] = v[c];
+#endif
+        }
+    }
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -107,45 +165,52 @@ fn main(@builtin(local_invocation_index) lid: u32,
     }
     let t0 = (block % token_blocks) * TILE_T;
     let n0 = n_block * TILE_N;
-    let tt = lid / COL_THREADS;
-    let tn = lid % COL_THREADS;
+    let tq = lid / COL_QUADS;
+    let cq = lid % COL_QUADS;
 
-    var acc: array<f32, THREAD_T * THREAD_N * SLOTS>;  // [slot][i][c]
+    // acc_i: token 4tq + i, columns 4cq .. 4cq+3 (gate rows with SWIGLU); up_i: the up rows.
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    var acc2 = vec4<f32>(0.0);
+    var acc3 = vec4<f32>(0.0);
+#if SWIGLU
+    var up0 = vec4<f32>(0.0);
+    var up1 = vec4<f32>(0.0);
+    var up2 = vec4<f32>(0.0);
+    var up3 = vec4<f32>(0.0);
+#endif
     for (var step = 0u; step < K_STEPS; step++) {
         stage_tiles(lid, t0, n0, step * TILE_K, num_tokens);
         workgroupBarrier();
         for (var kk = 0u; kk < TILE_K; kk++) {
-            var a: array<f32, THREAD_T>;
-            for (var i = 0u; i < THREAD_T; i++) {
-                a[i] = x_tile[(tt + i * TOKEN_THREADS) * TILE_K + kk];
-            }
-            for (var slot = 0u; slot < SLOTS; slot++) {
-                for (var c = 0u; c < THREAD_N; c++) {
-                    let b = w_tile[kk * W_TILE + slot * TILE_N + tn + c * COL_THREADS];
-                    for (var i = 0u; i < THREAD_T; i++) {
-                        let s = (slot * THREAD_T + i) * THREAD_N + c;
-                        acc[s] = fma(a[i], b, acc[s]);
-                    }
-                }
-            }
+            let a = x_tile[kk * TOKEN_QUADS + tq];
+            let b = w_tile[kk * ROW_QUADS + cq];
+            acc0 = fma(vec4<f32>(a.x), b, acc0);
+            acc1 = fma(vec4<f32>(a.y), b, acc1);
+            acc2 = fma(vec4<f32>(a.z), b, acc2);
+            acc3 = fma(vec4<f32>(a.w), b, acc3);
+#if SWIGLU
+            let u = w_tile[kk * ROW_QUADS + COL_QUADS + cq];
+            up0 = fma(vec4<f32>(a.x), u, up0);
+            up1 = fma(vec4<f32>(a.y), u, up1);
+            up2 = fma(vec4<f32>(a.z), u, up2);
+            up3 = fma(vec4<f32>(a.w), u, up3);
+#endif
         }
         workgroupBarrier();
     }
 
-    for (var i = 0u; i < THREAD_T; i++) {
-        let t = t0 + tt + i * TOKEN_THREADS;
-        for (var c = 0u; c < THREAD_N; c++) {
-            let n = n0 + tn + c * COL_THREADS;
-            if (t < num_tokens && n < N) {
-                var v = acc[i * THREAD_N + c];
+    let t = t0 + 4u * tq;
+    let n = n0 + 4u * cq;
 #if SWIGLU
-                v = silu(v) * acc[(THREAD_T + i) * THREAD_N + c];
+    store_row(t, n, num_tokens, acc0, up0);
+    store_row(t + 1u, n, num_tokens, acc1, up1);
+    store_row(t + 2u, n, num_tokens, acc2, up2);
+    store_row(t + 3u, n, num_tokens, acc3, up3);
+#else
+    store_row(t, n, num_tokens, acc0, acc0);
+    store_row(t + 1u, n, num_tokens, acc1, acc1);
+    store_row(t + 2u, n, num_tokens, acc2, acc2);
+    store_row(t + 3u, n, num_tokens, acc3, acc3);
 #endif
-#if ACCUMULATE
-                v += y[t * N + n];  // residual add fused into o_proj / down_proj
-#endif
-                y[t * N + n] = v;
-            }
-        }
-    }
 }
