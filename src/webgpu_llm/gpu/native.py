@@ -7,7 +7,9 @@ shader-f16, subgroups and timestamp queries where present.
 
 from __future__ import annotations
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 import wgpu
@@ -78,6 +80,8 @@ class NativeDevice(Device):
                                  int(sub_max or 0), "timestamp-query" in features)
         self.limits = Limits(**{ours: int(self._device.limits[theirs]) for ours, theirs in _LIMIT_NAMES.items()})
         self._queue = self._device.queue
+        self._written_by: dict[int, int] = {}  # id(buffer handle) -> submission that last copied into it
+        self._waiter = None  # a thread that blocks on one submission (made on first read)
 
     def create_buffer(self, size: int, usage: BufferUsage, label: str = "") -> Buffer:
         if size > self.limits.max_buffer_size:
@@ -118,10 +122,28 @@ class NativeDevice(Device):
         for c in copies:
             encoder.copy_buffer_to_buffer(c.source.handle, c.source_offset, c.destination.handle,
                                           c.destination_offset, c.size)
-        self._queue.submit([encoder.finish()])
+        command_buffer = encoder.finish()
+        if _lib is None:
+            self._queue.submit([command_buffer])
+            return
+        index = _lib.wgpuQueueSubmitForIndex(self._queue._internal, 1,
+                                             _ffi.new("WGPUCommandBuffer[1]", [command_buffer._internal]))
+        for c in copies:
+            self._written_by[id(c.destination.handle)] = index
+
+    def _wait_for(self, index: int) -> None:
+        """Block this (worker) thread until submission `index` is done; later ones keep running."""
+        _lib.wgpuDevicePoll(self._device._internal, True, _ffi.new("WGPUSubmissionIndex *", index))
 
     async def read_buffer(self, buffer: Buffer, offset: int = 0, size: int | None = None) -> bytes:
         size = buffer.size - offset if size is None else size
+        index = self._written_by.pop(id(buffer.handle), None)
+        if index is not None:
+            # wgpu-py resolves a map by polling until *all* submitted work is done, which
+            # drains the steps queued behind this one; wait for its own submission instead.
+            if self._waiter is None:
+                self._waiter = ThreadPoolExecutor(1, thread_name_prefix="webgpu-llm-wait")
+            await asyncio.get_running_loop().run_in_executor(self._waiter, self._wait_for, index)
         await buffer.handle.map_async(wgpu.MapMode.READ, offset, size)
         try:
             return bytes(buffer.handle.read_mapped(offset, size, copy=True))
