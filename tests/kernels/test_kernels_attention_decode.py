@@ -63,7 +63,7 @@ def run_decode(device, subgroups, H, KVH, Dh, context, pos, scale=1.0):
 ATOL, RTOL = 3e-6, 3e-5
 
 
-@pytest.mark.parametrize("Dh", [40, 64])
+@pytest.mark.parametrize("Dh", [40, 64, 128, 256])  # 6, 4, 2, 1 key lanes
 @pytest.mark.parametrize("pos", [0, 77, 130, 299])  # not multiples of PAGE or CHUNK; 299 fills the context
 def test_decode_attention_gqa_matches_reference(device, subgroups, Dh, pos):
     out, parts, expected = run_decode(device, subgroups, H=6, KVH=2, Dh=Dh, context=300, pos=pos)

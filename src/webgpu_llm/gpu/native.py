@@ -131,19 +131,17 @@ class NativeDevice(Device):
         for c in copies:
             self._written_by[id(c.destination.handle)] = index
 
-    def _wait_for(self, index: int) -> None:
-        """Block this (worker) thread until submission `index` is done; later ones keep running."""
-        _lib.wgpuDevicePoll(self._device._internal, True, _ffi.new("WGPUSubmissionIndex *", index))
-
     async def read_buffer(self, buffer: Buffer, offset: int = 0, size: int | None = None) -> bytes:
         size = buffer.size - offset if size is None else size
         index = self._written_by.pop(id(buffer.handle), None)
         if index is not None:
             # wgpu-py resolves a map by polling until *all* submitted work is done, which
-            # drains the steps queued behind this one; wait for its own submission instead.
+            # drains the steps queued behind this one: map it here and wait for its own
+            # submission only, on a worker thread, while later steps keep the GPU busy.
             if self._waiter is None:
-                self._waiter = ThreadPoolExecutor(1, thread_name_prefix="webgpu-llm-wait")
-            await asyncio.get_running_loop().run_in_executor(self._waiter, self._wait_for, index)
+                self._waiter = ThreadPoolExecutor(1, thread_name_prefix="webgpu-llm-read")
+            return await asyncio.get_running_loop().run_in_executor(
+                self._waiter, _read_after, self._device._internal, buffer.handle._internal, offset, size, index)
         await buffer.handle.map_async(wgpu.MapMode.READ, offset, size)
         try:
             return bytes(buffer.handle.read_mapped(offset, size, copy=True))
@@ -181,3 +179,26 @@ def _replay_raw(pass_handle: Any, dispatches: Sequence[Dispatch]) -> None:
             current = d.pipeline
         set_bind_group(pass_handle, 0, d.bind_group.handle._internal, 0, _ffi.NULL)
         dispatch(pass_handle, *d.workgroups)
+
+
+def _read_after(device: Any, buffer: Any, offset: int, size: int, index: int) -> bytes:
+    """Map `buffer` once submission `index` (its last writer) is done, copy it out, unmap."""
+    status = []
+
+    @_ffi.callback("void(WGPUMapAsyncStatus, WGPUStringView, void *, void *)")
+    def on_mapped(result, _message, _userdata1, _userdata2):
+        status.append(result)
+
+    info = _ffi.new("WGPUBufferMapCallbackInfo *")
+    info.mode = _lib.WGPUCallbackMode_AllowProcessEvents
+    info.callback = on_mapped
+    _lib.wgpuBufferMapAsync(buffer, _lib.WGPUMapMode_Read, offset, size, info[0])
+    submission = _ffi.new("WGPUSubmissionIndex *", index)
+    while not status:  # a poll that finds the submission done runs the map callback
+        _lib.wgpuDevicePoll(device, True, submission)
+    if status[0] != _lib.WGPUMapAsyncStatus_Success:
+        raise GpuError(f"could not map a read-back buffer (status {status[0]})")
+    try:
+        return bytes(_ffi.buffer(_lib.wgpuBufferGetConstMappedRange(buffer, offset, size), size))
+    finally:
+        _lib.wgpuBufferUnmap(buffer)

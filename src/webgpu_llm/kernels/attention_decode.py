@@ -7,7 +7,7 @@ import math
 
 from .specialize import KernelVariant
 
-CHUNK = 64  # keys per partial workgroup (4 pages of 16): one invocation per key
+CHUNK = 64  # keys per partial workgroup (4 pages of 16): one invocation per key (H100: 16 < 32 < 64 ~ 128)
 MERGE_WORKGROUP = 64
 MAX_HEAD_BLOCK = 8  # query heads sharing one K/V read, at most
 WORKGROUP_MEMORY = 16384  # WebGPU's default maxComputeWorkgroupStorageSize
@@ -21,10 +21,16 @@ def max_chunks(context: int) -> int:
     return -(-context // CHUNK)
 
 
+def _key_lanes(dh: int) -> int:
+    """Interleaved key lanes of the V sum: the invocations left over once each owns a vec4 of dims."""
+    return max(1, CHUNK // (dh // 4))
+
+
 def _head_block(group: int, dh: int) -> int:
     """Query heads per partial workgroup: the largest divisor of the GQA group that fits."""
     for hb in range(min(group, MAX_HEAD_BLOCK), 0, -1):
-        shared = 4 * hb * (dh + 2 * CHUNK) + 4 * (CHUNK // 32)
+        # q block, probs, reduction scratch, the lanes' V sums, the present bits
+        shared = 4 * hb * (dh + 2 * CHUNK) + 4 * _key_lanes(dh) * hb * dh + 4 * -(-CHUNK // 32)
         if group % hb == 0 and shared <= WORKGROUP_MEMORY:
             return hb
     raise ValueError(f"head_dim {dh} too large for decode attention's workgroup memory")
@@ -46,7 +52,7 @@ def attention_decode_kernel(entry: str, H: int, KVH: int, Dh: int, PAGE: int, co
     group = H // KVH
     hb = _head_block(group, Dh)
     return KernelVariant.of("attention_decode.wgsl", "partial", MERGE=False, SUBGROUPS=bool(subgroups),
-                            KVH=KVH, D4=Dh // 4, G=group, HB=hb, HEAD_BLOCKS=group // hb, PAGE=PAGE,
+                            KVH=KVH, D4=Dh // 4, G=group, HB=hb, KEY_LANES=_key_lanes(Dh), HEAD_BLOCKS=group // hb, PAGE=PAGE,
                             SCALE=1.0 / math.sqrt(Dh), WORKGROUP=CHUNK, PRESENT_WORDS=-(-CHUNK // 32), **common)
 
 

@@ -14,13 +14,16 @@
 //
 // Partial: one invocation per key of the chunk computes the HB dot products
 // (K row read as vec4, q block in workgroup memory), max and sum are reduced
-// across the workgroup (subgroup ops or a workgroup-memory tree), then
-// invocations own output dims and sum over the chunk's V rows (coalesced).
+// across the workgroup (subgroup ops or a workgroup-memory tree), then each
+// invocation owns one vec4 of output dims and one of KEY_LANES interleaved
+// key lanes, walks the chunk's V rows as vec4 (a row is read by neighbouring
+// invocations: coalesced), and the lanes' sums meet in workgroup memory.
 //
 // Defines: H, KVH, DH, D4 = DH/4, G = H/KVH, HB (query heads per workgroup,
 // divides G), HEAD_BLOCKS = G/HB, PAGE, CHUNK (= WORKGROUP of partial),
-// MAX_CHUNKS, SCALE (f32), WORKGROUP, PRESENT_WORDS; flags MERGE (the merge
-// entry and its bindings, else partial), SUBGROUPS (partial only).
+// KEY_LANES = max(1, WORKGROUP / D4), MAX_CHUNKS, SCALE (f32), WORKGROUP,
+// PRESENT_WORDS; flags MERGE (the merge entry and its bindings, else
+// partial), SUBGROUPS (partial only).
 
 #include "step_params.wgsl"
 
@@ -59,15 +62,16 @@ fn merge(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
 #else
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;           // (H, DH/4) rotated query
 @group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;     // (pages, KVH, PAGE, DH/4)
-@group(0) @binding(3) var<storage, read> v_cache: array<f32>;           // (pages, KVH, PAGE, DH)
+@group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;     // (pages, KVH, PAGE, DH/4)
 @group(0) @binding(4) var<storage, read> page_table: array<u32>;        // (pages,) logical -> physical
-@group(0) @binding(5) var<storage, read_write> partial_out: array<f32>; // (H, MAX_CHUNKS, DH)
+@group(0) @binding(5) var<storage, read_write> partial_out: array<vec4<f32>>; // (H, MAX_CHUNKS, DH/4)
 @group(0) @binding(6) var<storage, read_write> partial_max: array<f32>; // (H, MAX_CHUNKS)
 @group(0) @binding(7) var<storage, read_write> partial_sum: array<f32>; // (H, MAX_CHUNKS)
 
 var<workgroup> q_block: array<vec4<f32>, HB * D4>;   // the HB queries, times SCALE
 var<workgroup> probs: array<f32, HB * CHUNK>;        // exp(s - m) per (head, key)
 var<workgroup> reduced: array<f32, HB * WORKGROUP>;
+var<workgroup> lane_out: array<vec4<f32>, KEY_LANES * HB * D4>;  // (lane, head, dims) V sums
 #if SUBGROUPS
 var<workgroup> present: array<atomic<u32>, PRESENT_WORDS>;  // bit i: invocation i holds subgroup results
 #endif
@@ -190,18 +194,29 @@ fn partial(@builtin(local_invocation_index) lid: u32,
     }
     var l = reduce_heads(p, false, lid, lane);  // its leading barrier also publishes probs
 
-    // Output: invocations own dims d and walk the chunk's V rows.
-    for (var d = lid; d < DH; d += WORKGROUP) {
-        var acc: array<f32, HB>;
-        for (var j = 0u; j < count; j++) {
-            let v = v_cache[cache_row(start + j, kv) * DH + d];
+    // Output: task t owns dims 4*(t % D4).. over the keys j = t / D4 (mod KEY_LANES).
+    for (var t = lid; t < D4 * KEY_LANES; t += WORKGROUP) {
+        let d4 = t % D4;
+        let lane = t / D4;
+        var acc = array<vec4<f32>, HB>();  // explicit: naga zero-fills a bare `var` once per call, not per iteration
+        for (var j = lane; j < count; j += KEY_LANES) {
+            let v = v_cache[cache_row(start + j, kv) * D4 + d4];
             for (var g = 0u; g < HB; g++) {
                 acc[g] += probs[g * CHUNK + j] * v;
             }
         }
         for (var g = 0u; g < HB; g++) {
-            partial_out[((h0 + g) * MAX_CHUNKS + chunk) * DH + d] = acc[g];
+            lane_out[(lane * HB + g) * D4 + d4] = acc[g];
         }
+    }
+    workgroupBarrier();
+    for (var i = lid; i < HB * D4; i += WORKGROUP) {
+        var sum = vec4<f32>(0.0);
+        for (var lane = 0u; lane < KEY_LANES; lane++) {
+            sum += lane_out[lane * HB * D4 + i];
+        }
+        let g = i / D4;
+        partial_out[((h0 + g) * MAX_CHUNKS + chunk) * D4 + i % D4] = sum;
     }
     if (lid < HB) {
         partial_max[(h0 + lid) * MAX_CHUNKS + chunk] = m[lid];

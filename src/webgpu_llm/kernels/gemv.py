@@ -51,9 +51,10 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
     workgroup = _workgroup_size(q4_groups(k) if flags["QUANTIZED"] else octets)
     rows = ROWS_Q4 if flags["QUANTIZED"] else ROWS_16BIT
     acc_rows = 2 * rows if swiglu else rows
+    slots = acc_rows + (1 if norm is not None else 0)  # NORM sums x*x in one more slot
     return KernelVariant.of(
         "gemv.wgsl", N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=octets, ROWS=rows,
-        ACC_ROWS=acc_rows, BLOCKS=-(-n // rows), WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32),
+        ACC_ROWS=acc_rows, SLOTS=slots, BLOCKS=-(-n // rows), WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32),
         ALIGNED=k % 8 == 0, SUBGROUPS=bool(subgroups), ACCUMULATE=accumulate, SWIGLU=swiglu,
         X_LAST_ROW=x_last_row, **norm_defines, **flags)
 

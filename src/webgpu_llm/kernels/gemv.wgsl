@@ -5,17 +5,22 @@
 // rows) and strides over K in units of one 16-byte load per row: a q4 group
 // (one vec4<u32>: 32 codes, one scale) or an octet of 8 16-bit values, so
 // neighbouring invocations read neighbouring 16 bytes of each row (coalesced;
-// 4-byte loads measured at half this bandwidth on an H100). x is read through the cache (it can be
-// 56 KiB, over the 16 KiB workgroup-memory default) and reused across rows.
+// 4-byte loads measured at half this bandwidth on an H100). x is read through
+// the cache (it can be 56 KiB, over the 16 KiB workgroup-memory default) and
+// reused across rows.
 // The sums over K are reduced by subgroupAdd (SUBGROUPS) or a workgroup tree.
 //
 // Defines: N (outputs), K, GROUPS (q4 groups per row), K8 (q4 words per row),
-// OCTETS = ceil(K/8), ROWS, ACC_ROWS, BLOCKS = ceil(N/ROWS), WORKGROUP (a power
-// of two), PRESENT_WORDS = ceil(WORKGROUP/32); flags W_Q4F16 | W_Q4F32 | W_F16 |
-// W_BF16, QUANTIZED, ALIGNED (K % 8 == 0: vec4 reads of x and of 16-bit rows),
-// SUBGROUPS, ACCUMULATE, SWIGLU, X_LAST_ROW; NORM (x is first RMS-normalized
-// with `norm_weight`, HF's LlamaRMSNorm, EPS; NORM_BF16 picks its 16-bit format):
-// decode fuses each RMSNorm into the product that reads it, one dispatch fewer.
+// OCTETS = ceil(K/8), ROWS, ACC_ROWS, SLOTS (ACC_ROWS, +1 with NORM), BLOCKS =
+// ceil(N/ROWS), WORKGROUP (a power of two), PRESENT_WORDS = ceil(WORKGROUP/32);
+// flags W_Q4F16 | W_Q4F32 | W_F16 | W_BF16, QUANTIZED, ALIGNED (K % 8 == 0: vec4
+// reads of x and of 16-bit rows), SUBGROUPS, ACCUMULATE, SWIGLU, X_LAST_ROW; NORM
+// (x is first RMS-normalized with `norm_weight`, HF's LlamaRMSNorm, EPS;
+// NORM_BF16 picks its 16-bit format): decode fuses each RMSNorm into the product
+// that reads it, one dispatch fewer. W (g * x * r) = r * W (g * x) for the scalar
+// r = 1/rms(x), so the loop multiplies x by the norm weight g only, sums x*x on
+// the side (slot ACC_ROWS of SLOTS) and scales the reduced dot products by r at
+// the end: no extra pass over x.
 
 #include "half.wgsl"
 #include "step_params.wgsl"
@@ -58,11 +63,11 @@
 @group(0) @binding(3) var<storage, read> norm_weight: array<u32>;  // (ceil(K/2),) 16-bit, two per word
 #endif
 #endif
-var<private> inv_rms: f32;
+var<private> squares: f32;  // this invocation's share of sum(x*x)
 #endif
 // W_ROWS is N, or 2N with SWIGLU (MLC's fused gate_up: gate rows then up rows).
 
-var<workgroup> partial: array<f32, ACC_ROWS * WORKGROUP>;
+var<workgroup> partial: array<f32, SLOTS * WORKGROUP>;
 #if SUBGROUPS
 var<workgroup> present: array<atomic<u32>, PRESENT_WORDS>;  // bit i: invocation i holds a subgroup sum
 #endif
@@ -98,31 +103,33 @@ fn norm_value(k: u32) -> f32 {
 #endif
 }
 
-// The RMS of x over K, the same in every invocation (a workgroup tree over `partial`).
-fn compute_inv_rms(lid: u32, row_start: u32) {
-    var squares = 0.0;
-    for (var j = lid; j < OCTETS; j += WORKGROUP) {
-        let v = x_raw(row_start, j);
-        squares += dot(v.lo, v.lo) + dot(v.hi, v.hi);
-    }
-    partial[lid] = squares;
-    workgroupBarrier();
-    for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    inv_rms = inverseSqrt(partial[0] / f32(K) + EPS);
-    workgroupBarrier();  // everyone has read partial[0] before it is reused
+fn norm_pair(word: u32) -> vec2<f32> {
+#if NORM_BF16
+    return vec2<f32>(bf16_at(word, false), bf16_at(word, true));
+#else
+    return unpack2x16float(word);
+#endif
 }
 
+// Norm weights k = 8j .. 8j+7 (clamped at the end: x is zero there).
+fn norm_octet(j: u32) -> Octet {
+#if ALIGNED
+    let w = 4u * min(j, OCTETS - 1u);
+    return Octet(vec4<f32>(norm_pair(norm_weight[w]), norm_pair(norm_weight[w + 1u])),
+                 vec4<f32>(norm_pair(norm_weight[w + 2u]), norm_pair(norm_weight[w + 3u])));
+#else
+    let k = 8u * j;
+    return Octet(vec4<f32>(norm_value(k), norm_value(k + 1u), norm_value(k + 2u), norm_value(k + 3u)),
+                 vec4<f32>(norm_value(k + 4u), norm_value(k + 5u), norm_value(k + 6u), norm_value(k + 7u)));
+#endif
+}
+
+// g * x for octet j, adding its x*x to `squares` (each octet is visited once per workgroup).
 fn x_octet(row_start: u32, j: u32) -> Octet {
     let v = x_raw(row_start, j);
-    let k = 8u * j;
-    let lo = vec4<f32>(norm_value(k), norm_value(k + 1u), norm_value(k + 2u), norm_value(k + 3u));
-    let hi = vec4<f32>(norm_value(k + 4u), norm_value(k + 5u), norm_value(k + 6u), norm_value(k + 7u));
-    return Octet(v.lo * inv_rms * lo, v.hi * inv_rms * hi);
+    squares += dot(v.lo, v.lo) + dot(v.hi, v.hi);
+    let g = norm_octet(j);
+    return Octet(v.lo * g.lo, v.hi * g.hi);
 }
 #else
 fn x_octet(row_start: u32, j: u32) -> Octet {
@@ -198,7 +205,7 @@ fn total(s: u32) -> f32 {
         var bits = atomicLoad(&present[w]);
         while (bits != 0u) {
             let i = w * 32u + countTrailingZeros(bits);
-            sum += partial[i * ACC_ROWS + s];
+            sum += partial[i * SLOTS + s];
             bits &= bits - 1u;
         }
     }
@@ -225,7 +232,7 @@ fn main(@builtin(local_invocation_index) lid: u32,
         return;
     }
     var rows: array<u32, ACC_ROWS>;
-    var acc: array<f32, ACC_ROWS>;
+    var acc: array<f32, SLOTS>;
     for (var s = 0u; s < ACC_ROWS; s++) {
         rows[s] = matrix_row(block, s);
     }
@@ -233,9 +240,6 @@ fn main(@builtin(local_invocation_index) lid: u32,
     let row_start = (params.num_tokens - 1u) * K;
 #else
     let row_start = 0u;
-#endif
-#if NORM
-    compute_inv_rms(lid, row_start);
 #endif
 #if QUANTIZED
     for (var g = lid; g < GROUPS; g += WORKGROUP) {
@@ -253,6 +257,9 @@ fn main(@builtin(local_invocation_index) lid: u32,
         }
     }
 #endif
+#if NORM
+    acc[ACC_ROWS] = squares;
+#endif
 #if SUBGROUPS
     // Cleared explicitly: lavapipe under wgpu-native was seen to start a workgroup
     // with stale bits here, although WGSL zero-initializes workgroup memory.
@@ -260,24 +267,24 @@ fn main(@builtin(local_invocation_index) lid: u32,
         atomicStore(&present[lid], 0u);
     }
     workgroupBarrier();
-    for (var s = 0u; s < ACC_ROWS; s++) {
+    for (var s = 0u; s < SLOTS; s++) {
         acc[s] = subgroupAdd(acc[s]);
     }
     if (lane == 0u) {
-        for (var s = 0u; s < ACC_ROWS; s++) {
-            partial[lid * ACC_ROWS + s] = acc[s];
+        for (var s = 0u; s < SLOTS; s++) {
+            partial[lid * SLOTS + s] = acc[s];
         }
         atomicOr(&present[lid / 32u], 1u << (lid % 32u));
     }
     workgroupBarrier();
 #else
-    for (var s = 0u; s < ACC_ROWS; s++) {
+    for (var s = 0u; s < SLOTS; s++) {
         partial[s * WORKGROUP + lid] = acc[s];
     }
     workgroupBarrier();
     for (var stride = WORKGROUP / 2u; stride > 0u; stride /= 2u) {
         if (lid < stride) {
-            for (var s = 0u; s < ACC_ROWS; s++) {
+            for (var s = 0u; s < SLOTS; s++) {
                 partial[s * WORKGROUP + lid] += partial[s * WORKGROUP + lid + stride];
             }
         }
@@ -286,9 +293,14 @@ fn main(@builtin(local_invocation_index) lid: u32,
 #endif
     let n = block * ROWS + lid;
     if (lid < ROWS && n < N) {
-        var v = total(lid);
+#if NORM
+        let scale = inverseSqrt(total(ACC_ROWS) / f32(K) + EPS);
+#else
+        let scale = 1.0;
+#endif
+        var v = total(lid) * scale;
 #if SWIGLU
-        v = silu(v) * total(lid + ROWS);
+        v = silu(v) * total(lid + ROWS) * scale;
 #endif
 #if ACCUMULATE
         v += y[n];  // residual add fused into o_proj / down_proj
