@@ -12,13 +12,15 @@ from webgpu_llm.kernels.gemv import gemv_kernel, gemv_workgroups
 from webgpu_llm.kernels.step_params import StepParams
 
 
-def run_gemv(device, subgroups, fmt, n, k, *, swiglu=False, accumulate=False, t=None, workgroups=None, seed=0):
+def run_gemv(device, subgroups, fmt, n, k, *, swiglu=False, accumulate=False, t=None, workgroups=None, seed=0,
+             rows=None):
     """One GEMV dispatch; t set means X_LAST_ROW with a (t, K) x. Returns (y, expected, tol)."""
     rng = np.random.default_rng(seed)
     weights, dense = random_weight(fmt, 2 * n if swiglu else n, k, rng)     # dense (W_ROWS, K)
     x = rng.standard_normal((t or 1, k)).astype(np.float32)                 # (T, K)
     y0 = rng.standard_normal(n).astype(np.float32) if accumulate else None  # (N,) residual
-    variant = gemv_kernel(n, k, fmt, subgroups, accumulate=accumulate, swiglu=swiglu, x_last_row=t is not None)
+    variant = gemv_kernel(n, k, fmt, subgroups, accumulate=accumulate, swiglu=swiglu, x_last_row=t is not None,
+                          rows=rows)
     inputs = {"x": x, **weights}
     outputs = {}
     if accumulate:
@@ -51,6 +53,16 @@ def test_gemv_epilogues(device, subgroups, fmt, k):
     assert_close(y, expected, tol)
 
 
+@pytest.mark.parametrize("fmt", ["Q4F16", "Q4F32"])
+@pytest.mark.parametrize("rows", [2, 4])
+def test_gemv_row_blocks_with_a_ragged_end(device, subgroups, fmt, rows):
+    """The row counts wide matrices use (37 outputs: the last block is partly past N)."""
+    y, expected, tol = run_gemv(device, subgroups, fmt, 37, 72, rows=rows, seed=4)
+    assert_close(y, expected, tol)
+    y, expected, tol = run_gemv(device, subgroups, fmt, 37, 72, swiglu=True, accumulate=True, rows=rows, seed=5)
+    assert_close(y, expected, tol)
+
+
 def test_gemv_blocks_spill_into_y(device, subgroups):
     """Blocks are numbered x + y * groups.x: a (3, ceil(BLOCKS / 3) + 1) grid covers them, the extra return."""
     variant = gemv_kernel(37, 72, "Q4F16", subgroups)
@@ -71,6 +83,9 @@ def test_gemv_variant_sizes():
     assert swiglu["ACC_ROWS"] == 2 * swiglu["ROWS"]
     with pytest.raises(ValueError):
         gemv_kernel(8, 64, "Q8", False)
+    with pytest.raises(ValueError, match="rows"):
+        gemv_kernel(8, 64, "Q4F16", False, rows=0)
+    assert dict(big.defines)["ROWS"] == 4 and dict(gemv_kernel(576, 576, "Q4F16", True).defines)["ROWS"] == 1
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

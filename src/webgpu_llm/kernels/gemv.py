@@ -13,7 +13,10 @@ from .weight_flags import grid, q4_groups, q4_words, weight_flags
 
 # Output rows per workgroup (x is loaded once, reused ROWS times). H100 sweep, Llama-8B and
 # Qwen2-0.5B shapes: q4 best at 4 rows (1.0-1.35 TB/s on long matrices), 16-bit at 1-2 (2.1-3.0 TB/s).
-ROWS_Q4 = 4
+# Narrower matrices take fewer rows, for more workgroups in flight (H100 decode, SmolLM2 /
+# Llama-3.2-1B / 8B shapes: always 4 rows 455 / 430 / 136 tok/s; 2 below 4096 outputs 532 /
+# 444 / 136; also 1 below 1024 556 on SmolLM2).
+ROWS_Q4_BY_OUTPUTS = ((4096, 4), (1024, 2), (0, 1))  # (at least N outputs, rows), widest first
 ROWS_16BIT = 2
 MIN_WORKGROUP = 32
 MAX_WORKGROUP = 128
@@ -33,11 +36,13 @@ NORM_FORMATS = ("F16", "BF16")
 
 
 def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool = False, swiglu: bool = False,
-                x_last_row: bool = False, norm: str | None = None, eps: float = 1e-5) -> KernelVariant:
+                x_last_row: bool = False, norm: str | None = None, eps: float = 1e-5,
+                rows: int | None = None) -> KernelVariant:
     """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = silu(gate) * up.
 
     `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
-    `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`.
+    `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`;
+    `rows` overrides the output rows per workgroup (tests and tuning sweeps).
     """
     if n < 1 or k < 1:
         raise ValueError(f"gemv needs n >= 1 and k >= 1, got n={n}, k={k}")
@@ -49,7 +54,10 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
     octets = -(-k // 8)
     flags = weight_flags(fmt)
     workgroup = _workgroup_size(q4_groups(k) if flags["QUANTIZED"] else octets)
-    rows = ROWS_Q4 if flags["QUANTIZED"] else ROWS_16BIT
+    if rows is None:
+        rows = next(r for least, r in ROWS_Q4_BY_OUTPUTS if n >= least) if flags["QUANTIZED"] else ROWS_16BIT
+    elif rows < 1:
+        raise ValueError(f"gemv needs rows >= 1, got {rows}")
     acc_rows = 2 * rows if swiglu else rows
     slots = acc_rows + (1 if norm is not None else 0)  # NORM sums x*x in one more slot
     return KernelVariant.of(
