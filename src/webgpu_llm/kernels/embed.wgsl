@@ -24,13 +24,10 @@
 #endif
 
 #if QUANTIZED
+#include "q4_scale.wgsl"
+
 fn octet_values(row: u32, j: u32) -> array<f32, 8> {
-    let e = row * GROUPS + j / 4u;
-#if W_Q4F16
-    let scale = f16_at(q_scale[e >> 1u], (e & 1u) == 1u);
-#else
-    let scale = bf16_at(q_scale[e >> 1u], (e & 1u) == 1u);
-#endif
+    let scale = q4_scale(row, j / 4u);
     let word = q_weight[row * K8 + j];
     var v: array<f32, 8>;
     for (var i = 0u; i < 8u; i++) {

@@ -138,14 +138,7 @@ fn x_octet(row_start: u32, j: u32) -> Octet {
 #endif
 
 #if QUANTIZED
-fn group_scale(row: u32, group: u32) -> f32 {
-    let e = row * GROUPS + group;
-#if W_Q4F16
-    return f16_at(q_scale[e >> 1u], (e & 1u) == 1u);
-#else
-    return bf16_at(q_scale[e >> 1u], (e & 1u) == 1u);
-#endif
-}
+#include "q4_scale.wgsl"
 
 // (q - 7) . x for the eight codes of one word.
 fn word_dot(word: u32, xs: Octet) -> f32 {
@@ -159,7 +152,7 @@ fn row_dot(row: u32, g: u32, xs: array<Octet, 4>) -> f32 {
     let words = q_weight[row * GROUPS + g];
     let sum = word_dot(words.x, xs[0]) + word_dot(words.y, xs[1]) + word_dot(words.z, xs[2])
         + word_dot(words.w, xs[3]);
-    return sum * group_scale(row, g);
+    return sum * q4_scale(row, g);
 }
 #else
 fn half_value(word: u32, odd: bool) -> f32 {

@@ -50,14 +50,7 @@ fn matrix_row(n0: u32, r: u32) -> u32 {
 }
 
 #if QUANTIZED
-fn scale_at(row: u32, group: u32) -> f32 {
-    let e = row * GROUPS + group;
-#if W_Q4F16
-    return f16_at(q_scale[e >> 1u], (e & 1u) == 1u);
-#else
-    return bf16_at(q_scale[e >> 1u], (e & 1u) == 1u);
-#endif
-}
+#include "q4_scale.wgsl"
 #else
 fn value_at(e: u32) -> f32 {
 #if W_F16
@@ -89,7 +82,7 @@ fn stage_w_octet(n0: u32, rq: u32, octet: u32, h: u32) {
                          matrix_row(n0, 4u * rq + 2u), matrix_row(n0, 4u * rq + 3u));
 #if QUANTIZED
     let g = octet / 4u;
-    let scale = vec4<f32>(scale_at(rows.x, g), scale_at(rows.y, g), scale_at(rows.z, g), scale_at(rows.w, g));
+    let scale = vec4<f32>(q4_scale(rows.x, g), q4_scale(rows.y, g), q4_scale(rows.z, g), q4_scale(rows.w, g));
     let words = vec4<u32>(q_weight[rows.x * K8 + octet], q_weight[rows.y * K8 + octet],
                           q_weight[rows.z * K8 + octet], q_weight[rows.w * K8 + octet]);
     for (var i = 0u; i < 8u; i++) {
