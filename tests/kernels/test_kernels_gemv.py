@@ -86,6 +86,7 @@ def test_gemv_variant_sizes():
     with pytest.raises(ValueError, match="rows"):
         gemv_kernel(8, 64, "Q4F16", False, rows=0)
     assert dict(big.defines)["ROWS"] == 4 and dict(gemv_kernel(576, 576, "Q4F16", True).defines)["ROWS"] == 1
+    assert dict(gemv_kernel(576, 576, "Q4F16", True, cpu=True).defines)["ROWS"] == 4
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

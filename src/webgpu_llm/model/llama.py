@@ -46,6 +46,7 @@ class LlamaGraph:
                  formats: WeightFormats, sizes: GraphSizes):
         self.device, self.config, self.weights, self.formats, self.sizes = device, config, weights, formats, sizes
         self.subgroups = device.features.subgroups
+        self.cpu_adapter = device.info.adapter_type == "CPU"  # GEMV row blocks are sized for it
         self._pooled: list[Buffer] = []
         self._prefill_lists: dict[tuple[int, bool], tuple[Dispatch, ...]] = {}
         self._make_buffers()
@@ -134,7 +135,8 @@ class LlamaGraph:
             if norm_weight is not None:
                 buffers["norm_weight"] = self.weights[norm_weight]
                 norm = {"norm": self.formats.vector, "eps": self.config.rms_norm_eps}
-            variant = gemv.gemv_kernel(n, k, self.formats.matrix, self.subgroups, **norm, **epilogue)
+            variant = gemv.gemv_kernel(n, k, self.formats.matrix, self.subgroups, cpu=self.cpu_adapter, **norm,
+                                       **epilogue)
             return self._dispatch(variant, buffers, gemv.gemv_workgroups(variant), label)
         variant = matmul.matmul_kernel(n, k, self.formats.matrix, **epilogue)
         return self._dispatch(variant, buffers, matmul.matmul_workgroups(variant, t), label)
@@ -201,7 +203,8 @@ class LlamaGraph:
         c = self.config
         stem = "model.embed_tokens" if c.tie_word_embeddings else "lm_head"
         variant = gemv.gemv_kernel(c.vocab_size, c.hidden_size, self.formats.matrix, self.subgroups,
-                                   x_last_row=True, norm=self.formats.vector, eps=c.rms_norm_eps)
+                                   x_last_row=True, norm=self.formats.vector, eps=c.rms_norm_eps,
+                                   cpu=self.cpu_adapter)
         buffers = {"params": self.params, "x": self.hidden, "y": self.logits,
                    "norm_weight": self.weights["model.norm.weight"], **self._weight(stem)}
         sampler = sample.sample_kernel(c.vocab_size, self.subgroups)
