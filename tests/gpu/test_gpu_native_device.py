@@ -83,3 +83,29 @@ def test_step_params_pack_matches_the_wgsl_struct():
     p = StepParams(pos=7, temperature=0.5, top_k=40).pack()
     assert np.frombuffer(p, np.uint32)[0] == 7 and np.frombuffer(p, np.float32)[5] == 0.5
     assert np.frombuffer(p, np.uint32)[7] == 40
+
+
+def test_each_read_returns_the_copy_that_wrote_its_buffer(device):
+    """read_buffer after submit(copies=...) maps on its own submission: two staging buffers
+    filled from one source between two writes each return their own bytes, also in part."""
+    import asyncio
+
+    from webgpu_llm.gpu.device import BufferCopy
+
+    rng = np.random.default_rng(1)
+    first, second = (rng.integers(0, 2**32, size=1024, dtype=np.uint32) for _ in range(2))
+    source = device.create_buffer(first.nbytes, BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST)
+    read = BufferUsage.MAP_READ | BufferUsage.COPY_DST
+    staging = [device.create_buffer(first.nbytes, read, f"staging-{i}") for i in range(2)]
+    for data, target in zip((first, second), staging):
+        device.write_buffer(source, 0, data.tobytes())
+        device.submit([], [BufferCopy(source, 0, target, 0, data.nbytes)])
+
+    async def read_both():
+        return (await device.read_buffer(staging[1], 256, 512), await device.read_buffer(staging[0]))
+
+    tail_of_second, whole_first = asyncio.run(read_both())
+    np.testing.assert_array_equal(np.frombuffer(whole_first, np.uint32), first)
+    np.testing.assert_array_equal(np.frombuffer(tail_of_second, np.uint32), second[64:192])
+    for buffer in [source, *staging]:
+        device.destroy_buffer(buffer)

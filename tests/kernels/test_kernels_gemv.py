@@ -91,19 +91,22 @@ def test_gemv_variant_sizes():
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("norm", ["F16", "BF16"])
-@pytest.mark.parametrize("k, t", [(72, None), (45, None), (100, 3)], ids=["aligned", "odd-k", "last-row"])
-def test_gemv_with_fused_rms_norm(device, subgroups, fmt, norm, k, t):
-    """NORM: y = W rms_norm(x) with the norm weight in its own 16-bit format (decode fuses the norm)."""
+@pytest.mark.parametrize("k, t, swiglu", [(72, None, False), (45, None, False), (100, 3, False), (72, None, True)],
+                         ids=["aligned", "odd-k", "last-row", "swiglu-4-rows"])
+def test_gemv_with_fused_rms_norm(device, subgroups, fmt, norm, k, t, swiglu):
+    """NORM: y = W rms_norm(x) with the norm weight in its own 16-bit format (decode fuses the norm);
+    with SWIGLU both the gate and the up sums take the 1/rms scale (gate_up on 4-row blocks)."""
     rng = np.random.default_rng(k)
     n, eps = 19, 1e-5
-    weights, dense = random_weight(fmt, n, k, rng)                        # dense (N, K)
+    weights, dense = random_weight(fmt, 2 * n if swiglu else n, k, rng)  # dense (W_ROWS, K)
     x = (rng.standard_normal((t or 1, k)) * 3).astype(np.float32)         # (T, K)
     norm_words, norm_values = packed_vector(rng.uniform(0.5, 1.5, k).astype(np.float32), norm)
-    variant = gemv_kernel(n, k, fmt, subgroups, x_last_row=t is not None, norm=norm, eps=eps)
+    variant = gemv_kernel(n, k, fmt, subgroups, x_last_row=t is not None, norm=norm, eps=eps, swiglu=swiglu,
+                          rows=4 if swiglu else None)
     out = run_kernel(device, variant, {"x": x, "norm_weight": norm_words, **weights}, {"y": (np.float32, (n,))},
                      gemv_workgroups(variant), StepParams(num_tokens=t or 1))
     normed = rms_norm_reference(x[-1:], norm_values, eps).astype(np.float32)  # (1, K)
-    expected, tol = reference_product(dense, normed)
+    expected, tol = reference_product(dense, normed, swiglu=swiglu)
     assert_close(out["y"], expected[0], tol[0] * 2)  # x2: the normalization adds one rounding per element
 
 

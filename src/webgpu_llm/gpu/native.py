@@ -95,6 +95,7 @@ class NativeDevice(Device):
         self._queue.write_buffer(buffer.handle, offset, data)
 
     def destroy_buffer(self, buffer: Buffer) -> None:
+        self._written_by.pop(id(buffer.handle), None)
         buffer.handle.destroy()
 
     def _compile(self, variant: KernelVariant, source: str) -> Any:
@@ -193,9 +194,12 @@ def _read_after(device: Any, buffer: Any, offset: int, size: int, index: int) ->
     info.mode = _lib.WGPUCallbackMode_AllowProcessEvents
     info.callback = on_mapped
     _lib.wgpuBufferMapAsync(buffer, _lib.WGPUMapMode_Read, offset, size, info[0])
+    # A poll that finds the submission done runs the map callback. Should the map still be
+    # pending after that (the buffer was used later), wait for everything rather than spin.
     submission = _ffi.new("WGPUSubmissionIndex *", index)
-    while not status:  # a poll that finds the submission done runs the map callback
+    while not status:
         _lib.wgpuDevicePoll(device, True, submission)
+        submission = _ffi.NULL
     if status[0] != _lib.WGPUMapAsyncStatus_Success:
         raise GpuError(f"could not map a read-back buffer (status {status[0]})")
     try:

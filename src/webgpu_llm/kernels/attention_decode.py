@@ -52,7 +52,8 @@ def attention_decode_kernel(entry: str, H: int, KVH: int, Dh: int, PAGE: int, co
     group = H // KVH
     hb = _head_block(group, Dh)
     return KernelVariant.of("attention_decode.wgsl", "partial", MERGE=False, SUBGROUPS=bool(subgroups),
-                            KVH=KVH, D4=Dh // 4, G=group, HB=hb, KEY_LANES=_key_lanes(Dh), HEAD_BLOCKS=group // hb, PAGE=PAGE,
+                            KVH=KVH, D4=Dh // 4, G=group, HB=hb, KEY_LANES=_key_lanes(Dh),
+                            HEAD_BLOCKS=group // hb, PAGE=PAGE,
                             SCALE=1.0 / math.sqrt(Dh), WORKGROUP=CHUNK, PRESENT_WORDS=-(-CHUNK // 32), **common)
 
 

@@ -198,7 +198,8 @@ fn partial(@builtin(local_invocation_index) lid: u32,
     for (var t = lid; t < D4 * KEY_LANES; t += WORKGROUP) {
         let d4 = t % D4;
         let lane = t / D4;
-        var acc = array<vec4<f32>, HB>();  // explicit zero: a bare `var` here kept its value across iterations (lavapipe)
+        // Zeroed explicitly: a bare `var` here kept its value across iterations (lavapipe).
+        var acc = array<vec4<f32>, HB>();
         for (var j = lane; j < count; j += KEY_LANES) {
             let v = v_cache[cache_row(start + j, kv) * D4 + d4];
             for (var g = 0u; g < HB; g++) {

@@ -11,8 +11,8 @@ from __future__ import annotations
 from .specialize import KernelVariant
 from .weight_flags import grid, q4_groups, q4_words, weight_flags
 
-# Output rows per workgroup (x is loaded once, reused ROWS times). H100 sweep, Llama-8B and
-# Qwen2-0.5B shapes: q4 best at 4 rows (1.0-1.35 TB/s on long matrices), 16-bit at 1-2 (2.1-3.0 TB/s).
+# Output rows per workgroup (x is loaded once, reused ROWS times). H100 sweep of single products:
+# q4 best at 4 rows on long matrices (1.0-1.35 TB/s), 16-bit at 1-2 (2.1-3.0 TB/s).
 # Narrower matrices take fewer rows, for more workgroups in flight (H100 decode, SmolLM2 /
 # Llama-3.2-1B / 8B shapes: always 4 rows 455 / 430 / 136 tok/s; 2 below 4096 outputs 532 /
 # 444 / 136; also 1 below 1024 556 on SmolLM2).
