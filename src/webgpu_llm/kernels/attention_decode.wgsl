@@ -29,7 +29,7 @@
 
 // -FLT_MAX: an empty partial's max. exp(EMPTY - M) is 0 for any real M; a
 // finite value keeps the arithmetic free of inf - inf.
-const EMPTY: f32 = -3.40282347e38;
+const EMPTY: f32 = -3.4028234e38;
 
 @group(0) @binding(0) var<uniform> params: StepParams;                   // pos: the query's position
 #if MERGE

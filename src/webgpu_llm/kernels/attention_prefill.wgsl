@@ -16,7 +16,7 @@
 
 #include "step_params.wgsl"
 
-const EMPTY: f32 = -3.40282347e38;  // -FLT_MAX: masked scores; exp(EMPTY - m) is 0
+const EMPTY: f32 = -3.4028234e38;  // -FLT_MAX: masked scores; exp(EMPTY - m) is 0
 
 @group(0) @binding(0) var<uniform> params: StepParams;                 // pos, num_tokens = T
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;         // (T, H, DH/4) rotated queries

@@ -189,7 +189,9 @@ fn reduce_sum(value: f32) -> f32 {
 fn check_subgroup_layout() {
     let block = lid / sg_size;
     let full = subgroupAdd(1u) == sg_size;
-    let same = subgroupMin(block) == block && subgroupMax(block) == block;
+    let lowest = subgroupMin(block);  // both calls unconditional: Tint rejects one behind `&&`
+    let highest = subgroupMax(block);
+    let same = lowest == block && highest == block;
     if (!(full && same && WORKGROUP % sg_size == 0u)) {
         atomicOr(&layout_broken, 1u);
     }
