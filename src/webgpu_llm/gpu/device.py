@@ -91,8 +91,9 @@ class BindGroup:
 class Dispatch:
     pipeline: Pipeline
     bind_group: BindGroup
-    workgroups: tuple[int, int, int]
+    workgroups: tuple[int, int, int]  # with `indirect`: the most it will be
     label: str = ""
+    indirect: Buffer | None = None  # workgroup counts (3 x u32 at offset 0) read from this buffer at run time
 
 
 @dataclass(frozen=True, eq=False)

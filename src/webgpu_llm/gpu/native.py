@@ -166,20 +166,27 @@ def _replay(compute: Any, dispatches: Sequence[Dispatch]) -> None:
             compute.set_pipeline(d.pipeline.handle)
             current = d.pipeline
         compute.set_bind_group(0, d.bind_group.handle)
-        compute.dispatch_workgroups(*d.workgroups)
+        if d.indirect is not None:
+            compute.dispatch_workgroups_indirect(d.indirect.handle, 0)
+        else:
+            compute.dispatch_workgroups(*d.workgroups)
 
 
 def _replay_raw(pass_handle: Any, dispatches: Sequence[Dispatch]) -> None:
     set_pipeline = _lib.wgpuComputePassEncoderSetPipeline
     set_bind_group = _lib.wgpuComputePassEncoderSetBindGroup
     dispatch = _lib.wgpuComputePassEncoderDispatchWorkgroups
+    dispatch_indirect = _lib.wgpuComputePassEncoderDispatchWorkgroupsIndirect
     current = None
     for d in dispatches:  # the Dispatch objects keep pipelines and bind groups alive
         if d.pipeline is not current:
             set_pipeline(pass_handle, d.pipeline.handle._internal)
             current = d.pipeline
         set_bind_group(pass_handle, 0, d.bind_group.handle._internal, 0, _ffi.NULL)
-        dispatch(pass_handle, *d.workgroups)
+        if d.indirect is not None:
+            dispatch_indirect(pass_handle, d.indirect.handle._internal, 0)
+        else:
+            dispatch(pass_handle, *d.workgroups)
 
 
 def _read_after(device: Any, buffer: Any, offset: int, size: int, index: int) -> bytes:

@@ -17,6 +17,7 @@ the GEMV that reads it (NORM): 7 dispatches per layer.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 from ..gpu.device import Buffer, BufferUsage, Device, Dispatch
@@ -64,6 +65,9 @@ class LlamaGraph:
         f32 = 4
         qkv = c.q_size + 2 * c.kv_size
         self._buffer("params", StepParams.SIZE, BufferUsage.UNIFORM | BufferUsage.COPY_DST)
+        # Decode attention's workgroup grid, written each step: only the chunks holding keys run
+        # (software adapters pay for every workgroup, even one that returns at once).
+        self._buffer("decode_grid", 12, BufferUsage.INDIRECT | BufferUsage.COPY_DST)
         self._buffer("tokens", s.chunk * 4)                                 # (T,) u32
         self._buffer("hidden", s.chunk * c.hidden_size * f32)               # (T, D) residual stream
         self._buffer("normed", s.chunk * c.hidden_size * f32)               # (T, D)
@@ -110,14 +114,15 @@ class LlamaGraph:
         self.decode_dispatches = ()
 
     # ------------------------------------------------------------ dispatches
-    def _dispatch(self, variant, buffers: dict[str, Buffer], workgroups, label: str) -> Dispatch:
+    def _dispatch(self, variant, buffers: dict[str, Buffer], workgroups, label: str,
+                  indirect: Buffer | None = None) -> Dispatch:
         pipeline = self.device.create_pipeline(variant)
         key = (variant.key, tuple(id(buffers[n]) for n in variant.bindings))
         cache = self.__dict__.setdefault("_bind_groups", {})
         group = cache.get(key)
         if group is None:
             group = cache[key] = self.device.create_bind_group(pipeline, {n: buffers[n] for n in variant.bindings})
-        return Dispatch(pipeline, group, tuple(workgroups), label)
+        return Dispatch(pipeline, group, tuple(workgroups), label, indirect)
 
     def _weight(self, stem: str) -> dict[str, Buffer]:
         """A matrix's buffers under the names the product kernels bind."""
@@ -163,8 +168,11 @@ class LlamaGraph:
                     entry, c.num_attention_heads, c.num_key_value_heads, c.head_dim, PAGE_SIZE, s.context,
                     self.subgroups)
                 buffers = {"params": self.params, "q": self.q, "out": self.attn_out, **kv, **partials}
-                out.append(self._dispatch(variant, buffers, attention_decode.attention_decode_workgroups(variant),
-                                          f"L{layer}.attention_{entry}"))
+                grid = attention_decode.attention_decode_workgroups(variant)
+                if entry == "partial":
+                    self.decode_grid_rows = grid[1]
+                out.append(self._dispatch(variant, buffers, grid, f"L{layer}.attention_{entry}",
+                                          self.decode_grid if entry == "partial" else None))
         else:
             variant = attention_prefill.attention_prefill_kernel(c.num_attention_heads, c.num_key_value_heads,
                                                                  c.head_dim, PAGE_SIZE)
@@ -226,6 +234,10 @@ class LlamaGraph:
         for i in range(self.config.num_hidden_layers):
             dispatches += self._layer(i, t)
         return dispatches + self._head(t) if with_head else dispatches
+
+    def decode_grid_bytes(self, pos: int) -> bytes:
+        """decode_grid for a step whose query is at `pos`: the chunks holding keys 0..pos."""
+        return struct.pack("<3I", pos // attention_decode.CHUNK + 1, self.decode_grid_rows, 1)
 
     def prefill_dispatches(self, t: int, with_head: bool = True) -> tuple[Dispatch, ...]:
         """The dispatch list for a prefill chunk of t tokens (bind groups shared), made once per (t, head).
