@@ -12,6 +12,7 @@ one KV cache); a second waits for the first.
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
@@ -35,9 +36,19 @@ class AsyncEngine:
             from ..gpu.native import NativeDevice
 
             device = NativeDevice(adapter)
+        self._attach(device, load_model(resolve_model_folder(model), device, context_window_size=context_window_size,
+                                        prefill_chunk_size=prefill_chunk_size, progress=progress))
+
+    @classmethod
+    def from_loaded(cls, device: Device, model: LoadedModel) -> "AsyncEngine":
+        """An engine over a model already on `device` (the browser loads it asynchronously)."""
+        engine = cls.__new__(cls)
+        engine._attach(device, model)
+        return engine
+
+    def _attach(self, device: Device, model: LoadedModel) -> None:
         self.device = device
-        self.model: LoadedModel = load_model(resolve_model_folder(model), device, context_window_size=context_window_size,
-                                             prefill_chunk_size=prefill_chunk_size, progress=progress)
+        self.model = model
         self._lock = asyncio.Lock()
         self._control = GenerationControl()
         self._last_usage = None
@@ -67,7 +78,9 @@ class AsyncEngine:
         return stream if request.stream else fold_completion_chunks([c async for c in stream])
 
     async def _locked(self, stream: AsyncIterator) -> AsyncIterator:
-        async with self._lock:
+        # aclosing: a stream abandoned early finishes its generation (steps in flight, KV
+        # accounting) before the lock lets the next request in.
+        async with self._lock, aclosing(stream):
             self._control.interrupted = False
             async for chunk in stream:
                 yield chunk
@@ -82,10 +95,19 @@ class AsyncEngine:
         """Stop the running generation after the current token (finish_reason "abort")."""
         self._control.interrupted = True
 
-    def reset_chat(self) -> None:
-        """Forget the KV cache of earlier turns; the next request prefills from scratch."""
+    def reset_chat(self, keep_stats: bool = False) -> None:
+        """Forget the KV cache of earlier turns; the next request prefills from scratch.
+        The last request's speed stays for runtime_stats_text() when `keep_stats`."""
         self.model.runner.reset()
-        self._last_usage = None
+        if not keep_stats:
+            self._last_usage = None
+
+    def unload(self) -> None:
+        """Give the model's GPU memory back: weights destroyed, activations and KV cache to the pool."""
+        runner = self.model.runner
+        runner.release()
+        for buffer in runner.graph.weights.values():
+            self.device.destroy_buffer(buffer)
 
     def runtime_stats_text(self) -> str:
         """WebLLM's one-line speed summary of the last request."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..conversation import ConvTemplate
-from ..gpu.device import Device
+from ..gpu.device import Buffer, Device
 from ..model.llama_config import LlamaConfig
 from ..protocol.errors import InvalidRequestError
 from ..tokenizer import Tokenizer
@@ -46,13 +46,7 @@ def load_model(folder: Path, device: Device, *, context_window_size: int | None 
                prefill_chunk_size: int | None = None, progress: Progress | None = None) -> LoadedModel:
     started = time.perf_counter()
     artifact = open_artifact(folder)
-    chat = artifact.chat_config
-    if chat.get("model_type") not in SUPPORTED_MODEL_TYPES:
-        raise InvalidRequestError(f"model_type {chat.get('model_type')!r} is not supported; "
-                                  f"supported: {SUPPORTED_MODEL_TYPES}", param="model")
-    config = LlamaConfig.from_model_config(chat["model_config"])
-    context = _bounded("context_window_size", context_window_size, chat.get("context_window_size", 4096))
-    chunk = _bounded("prefill_chunk_size", prefill_chunk_size, chat.get("prefill_chunk_size", 2048))
+    config, context, chunk = model_settings(artifact, context_window_size, prefill_chunk_size)
     if progress:
         progress(0.0, f"verifying {folder.name}")
     verify_shards(artifact)
@@ -62,12 +56,32 @@ def load_model(folder: Path, device: Device, *, context_window_size: int | None 
             progress(0.9 * done / total, f"loading weights: {done >> 20} of {total >> 20} MiB")
 
     weights = load_weights_native(device, artifact, on_bytes)
-    runner = ModelRunner(device, config, weights, chat["quantization"], context, min(chunk, context))
-    tokenizer = Tokenizer.from_file(folder / "tokenizer.json")
-    template = ConvTemplate.from_dict(chat["conv_template"])
+    model = assemble_model(folder.name, artifact, device, config, weights, context, chunk, started)
     if progress:
-        progress(1.0, f"loaded {folder.name} in {time.perf_counter() - started:.1f} s")
-    return LoadedModel(folder.name, artifact, config, tokenizer, template, runner, time.perf_counter() - started)
+        progress(1.0, f"loaded {folder.name} in {model.load_seconds:.1f} s")
+    return model
+
+
+def model_settings(artifact: Artifact, context_window_size: int | None,
+                   prefill_chunk_size: int | None) -> tuple[LlamaConfig, int, int]:
+    """The architecture config, context window and prefill chunk, checked against the model's own."""
+    chat = artifact.chat_config
+    if chat.get("model_type") not in SUPPORTED_MODEL_TYPES:
+        raise InvalidRequestError(f"model_type {chat.get('model_type')!r} is not supported; "
+                                  f"supported: {SUPPORTED_MODEL_TYPES}", param="model")
+    config = LlamaConfig.from_model_config(chat["model_config"])
+    context = _bounded("context_window_size", context_window_size, chat.get("context_window_size", 4096))
+    chunk = _bounded("prefill_chunk_size", prefill_chunk_size, chat.get("prefill_chunk_size", 2048))
+    return config, context, min(chunk, context)
+
+
+def assemble_model(model_id: str, artifact: Artifact, device: Device, config: LlamaConfig,
+                   weights: dict[str, Buffer], context: int, chunk: int, started: float) -> LoadedModel:
+    """Weights are on the device: build the graph and read the tokenizer and template."""
+    runner = ModelRunner(device, config, weights, artifact.chat_config["quantization"], context, chunk)
+    tokenizer = Tokenizer.from_file(artifact.folder / "tokenizer.json")
+    template = ConvTemplate.from_dict(artifact.chat_config["conv_template"])
+    return LoadedModel(model_id, artifact, config, tokenizer, template, runner, time.perf_counter() - started)
 
 
 def _bounded(name: str, wanted: int | None, model_max: int) -> int:

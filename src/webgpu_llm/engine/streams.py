@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import aclosing
 from typing import AsyncIterator, Callable
 
 from ..protocol.responses import (ChatCompletionChunk, ChatLogprobs, ChunkChoice, CompletionChoice,
@@ -27,9 +28,11 @@ async def run_choices(model: LoadedModel, job: Job, control: GenerationControl
     """(choice index, piece, stats) for every piece; piece None once a choice has finished."""
     for index in range(job.n):
         stats = ChoiceStats()
-        async for piece in generate_choice(model, job.prompt, job.choice_sampling(index), job.max_new, job.stop,
-                                           job.ignore_eos, control, stats):
-            yield index, piece, stats
+        pieces = generate_choice(model, job.prompt, job.choice_sampling(index), job.max_new, job.stop,
+                                 job.ignore_eos, control, stats)
+        async with aclosing(pieces):  # closed now when abandoned, not at garbage collection
+            async for piece in pieces:
+                yield index, piece, stats
         yield index, None, stats
         if control.interrupted:
             return
@@ -106,16 +109,17 @@ async def chat_chunks(model: LoadedModel, job: Job, control: GenerationControl, 
     def chunk(choices, usage=None) -> ChatCompletionChunk:
         return ChatCompletionChunk(ids.id, ids.created, ids.model, choices, usage)
 
-    async for index, piece, stats in run_choices(model, job, control):
-        if index not in started:
-            started.add(index)
-            yield chunk([ChunkChoice(index, Delta("assistant", ""), None, None)])
-        if piece is None:
-            finished.append(stats)
-            yield chunk([ChunkChoice(index, Delta(None, None), None, stats.finish_reason)])
-            continue
-        logprobs = chat_logprobs(model.tokenizer, piece.logprobs) if job.sampling.top_logprobs is not None else None
-        yield chunk([ChunkChoice(index, Delta(None, piece.text), logprobs, None)])
+    async with aclosing(run_choices(model, job, control)) as choices:
+        async for index, piece, stats in choices:
+            if index not in started:
+                started.add(index)
+                yield chunk([ChunkChoice(index, Delta("assistant", ""), None, None)])
+            if piece is None:
+                finished.append(stats)
+                yield chunk([ChunkChoice(index, Delta(None, None), None, stats.finish_reason)])
+                continue
+            logprobs = chat_logprobs(model.tokenizer, piece.logprobs) if job.sampling.top_logprobs is not None else None
+            yield chunk([ChunkChoice(index, Delta(None, piece.text), logprobs, None)])
     on_done(finished)
     if job.include_usage:
         yield chunk([], usage_of(len(job.prompt), finished))
@@ -130,16 +134,17 @@ async def completion_chunks(model: LoadedModel, job: Job, control: GenerationCon
     def chunk(choices, usage=None) -> CompletionChunk:
         return CompletionChunk(ids.id, ids.created, ids.model, choices, usage)
 
-    async for index, piece, stats in run_choices(model, job, control):
-        if piece is None:
-            finished.append(stats)
-            yield chunk([CompletionChoice(index, "", None, stats.finish_reason)])
-            continue
-        logprobs = None
-        if job.sampling.top_logprobs is not None:
-            logprobs = completion_logprobs(model.tokenizer, piece.logprobs, offsets.get(index, 0))
-        offsets[index] = offsets.get(index, 0) + len(piece.text)
-        yield chunk([CompletionChoice(index, piece.text, logprobs, None)])
+    async with aclosing(run_choices(model, job, control)) as choices:
+        async for index, piece, stats in choices:
+            if piece is None:
+                finished.append(stats)
+                yield chunk([CompletionChoice(index, "", None, stats.finish_reason)])
+                continue
+            logprobs = None
+            if job.sampling.top_logprobs is not None:
+                logprobs = completion_logprobs(model.tokenizer, piece.logprobs, offsets.get(index, 0))
+            offsets[index] = offsets.get(index, 0) + len(piece.text)
+            yield chunk([CompletionChoice(index, piece.text, logprobs, None)])
     on_done(finished)
     if job.include_usage:
         yield chunk([], usage_of(len(job.prompt), finished))
