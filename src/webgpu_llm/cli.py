@@ -1,4 +1,4 @@
-"""`webgpu-llm`: convert, models, chat, bench, demo.
+"""`webgpu-llm`: convert, models, chat, serve, bench, demo.
 
 The CLI only parses arguments and prints; the work lives in the packages.
 Typed errors (bad input) print one line and exit with status 2.
@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT
 from .weights.cache import format_size, list_cached_models, models_dir
 
 DEMO_PROMPT = "What is the capital of France?"
@@ -98,6 +99,26 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print(_speed_line(usage), file=sys.stderr)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The OpenAI API, the chat app and the browser engine's files over HTTP."""
+    from .server.app import base_url, build_app, run
+    from .server.pyodide_dir import MISSING_HINT, find_pyodide_dir
+    from .server.settings import ServerSettings
+
+    pyodide = find_pyodide_dir(Path(args.pyodide) if args.pyodide else None)
+    if pyodide is None:
+        print(f"webgpu-llm serve: warning: {MISSING_HINT}", file=sys.stderr)
+    settings = ServerSettings(host=args.host, port=args.port, model=args.model, adapter=args.adapter,
+                              cache_root=Path(args.models).expanduser() if args.models else None,
+                              pyodide_dir=pyodide, max_body_bytes=args.max_body_bytes)
+    app = build_app(settings)
+    url = base_url(settings.host, settings.port)
+    print(f"chat app: {url}/   OpenAI API: {url}/v1   default model: {app.state.models.default_id}")
+    print(f"models from {settings.models_folder}; Pyodide from {pyodide or '(none)'}", flush=True)
+    run(app, settings)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job on the embedded default model: answer a fixed question."""
     from .engine import Engine
@@ -141,6 +162,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prompt", help="answer this one prompt and exit")
     p.add_argument("--adapter", help="substring of the adapter name to use")
     p.set_defaults(run=cmd_chat)
+
+    p = sub.add_parser("serve", help="OpenAI-compatible HTTP API plus the browser chat app")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--model", help="default model id or folder (default: the embedded SmolLM2 q4f16_1)")
+    p.add_argument("--models", metavar="DIR", help="cache root: serve the models in DIR/models/<id> "
+                                                   "(default: $WEBGPU_LLM_CACHE or ~/.cache/webgpu-llm)")
+    p.add_argument("--pyodide", metavar="DIR", help="Pyodide's npm package folder (default: $WEBGPU_LLM_PYODIDE, "
+                                                    "./node_modules/pyodide, or next to the source checkout)")
+    p.add_argument("--adapter", help="substring of the adapter name for the native engines")
+    p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
+                   help=f"largest request body in bytes (default {DEFAULT_MAX_BODY_BYTES})")
+    p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("demo", help="answer a fixed question with the embedded default model")
     p.add_argument("--model", help="model id or folder")

@@ -1,0 +1,95 @@
+"""The URL layout of `webgpu-llm serve` (first match wins):
+
+    /v1/models, /v1/chat/completions, /v1/completions   the native engines (openai_routes.py)
+    /lib/prebuilt_app_config.js                          generated from the model cache (app_config.py)
+    /lib/webgpu_llm-<version>-py3-none-any.whl           built in memory at start (wheel.py)
+    /lib/<file>                                          files directly in web/ (the JS client)
+    /pyodide/<file>                                      Pyodide's npm files (pyodide_dir.py)
+    /models/<model_id>/resolve/main/<file>               a cached model's files (WebLLM's URL layout)
+    /  and  /<path>                                      the chat app in web/app/ (index.html at /)
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount, Route
+
+from ..protocol.errors import UnknownModelError
+from .app_config import app_config_js
+from .engines import EnginePool
+from .http_errors import error_response, routing_error_response
+from .openai_routes import OpenAIRoutes
+from .served_models import ServedModels
+from .settings import ServerSettings
+from .static_files import media_type_of, serve_file
+from .wheel import build_wheel_bytes, wheel_filename
+
+GRACEFUL_SHUTDOWN_S = 5  # a stream still running at shutdown is cut after this
+# /lib/sw.js serves the whole origin: a service worker may control paths above its script only when allowed.
+LIB_HEADERS = {"service-worker-allowed": "/"}
+
+
+def build_app(settings: ServerSettings) -> Starlette:
+    """The app; `app.state.models` says what it serves. Raises if the default model does not exist."""
+    models = ServedModels(settings.cache_root, settings.model)
+    api = OpenAIRoutes(models, EnginePool(models, settings.adapter), settings.max_body_bytes)
+    wheel_name, wheel_bytes = wheel_filename(), build_wheel_bytes()
+
+    async def app_config(request: Request) -> Response:
+        return Response(app_config_js(models.folders()), media_type=media_type_of("x.js"),
+                        headers={"cache-control": "no-cache"})
+
+    async def wheel(request: Request) -> Response:
+        return Response(wheel_bytes, media_type=media_type_of(wheel_name))
+
+    async def lib_file(request: Request) -> Response:
+        return serve_file(settings.web_dir, request.path_params["file"], flat=True, url=request.url.path,
+                          headers=LIB_HEADERS)
+
+    async def pyodide_file(request: Request) -> Response:
+        return serve_file(settings.pyodide_dir, request.path_params["file"], flat=True, url=request.url.path)
+
+    async def model_file(request: Request) -> Response:
+        model_id = request.path_params["model_id"]
+        folder = models.folders().get(model_id)
+        if folder is None:
+            return error_response(UnknownModelError(f"no model {model_id!r} here; on disk: "
+                                                    f"{', '.join(models.folders()) or 'none'}"))
+        return serve_file(folder, request.path_params["file"], url=request.url.path)
+
+    async def app_file(request: Request) -> Response:
+        return serve_file(settings.app_dir, request.path_params["path"] or "index.html", url=request.url.path)
+
+    app = Starlette(exception_handlers={HTTPException: routing_error_response}, routes=[
+        Mount("/v1", routes=api.routes()),
+        Route("/lib/prebuilt_app_config.js", app_config),
+        Route(f"/lib/{wheel_name}", wheel),
+        Route("/lib/{file:path}", lib_file),
+        Route("/pyodide/{file:path}", pyodide_file),
+        Route("/models/{model_id}/resolve/main/{file:path}", model_file),
+        Route("/{path:path}", app_file),
+    ])
+    app.state.models = models
+    return app
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def run(app: Starlette, settings: ServerSettings) -> None:
+    """Serve until interrupted (uvicorn; access log on stderr)."""
+    import uvicorn
+
+    logger = logging.getLogger("webgpu_llm.server")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)

@@ -1,0 +1,41 @@
+"""One native `AsyncEngine` per served model id, loaded on first use.
+
+Loading (md5 checks, weight upload, maybe converting the embedded default)
+takes seconds, so it runs in a worker thread while the event loop keeps
+serving. Loads happen one at a time; concurrent first requests for a model
+share its single load. Requests on one engine are serialized by the engine's
+own lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ..engine import AsyncEngine
+from .served_models import ServedModels
+
+log = logging.getLogger("webgpu_llm.server")
+
+
+class EnginePool:
+    def __init__(self, models: ServedModels, adapter: str | None = None):
+        self.models = models
+        self.adapter = adapter
+        self._engines: dict[str, AsyncEngine] = {}
+        self._load_lock = asyncio.Lock()
+
+    async def get(self, model_id: str) -> AsyncEngine:
+        """The engine of a served model id (validated by the caller), loading it if needed."""
+        if model_id in self._engines:  # no wait behind another model's load
+            return self._engines[model_id]
+        async with self._load_lock:
+            if model_id not in self._engines:
+                self._engines[model_id] = await asyncio.to_thread(self._load, model_id)
+        return self._engines[model_id]
+
+    def _load(self, model_id: str) -> AsyncEngine:
+        folder = self.models.folder_for_loading(model_id)
+        engine = AsyncEngine(folder, adapter=self.adapter)
+        log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.model.load_seconds)
+        return engine

@@ -1,0 +1,88 @@
+"""OpenAI's REST API on the native engines: /v1/models, /v1/chat/completions, /v1/completions.
+
+Transport only (STYLE.md principle 7): read the body (up to the size limit),
+parse its JSON, let `model` pick the engine, and hand every field to the
+engine, which validates them. Each error answers with its own `http_status`
+and OpenAI's error body (https://platform.openai.com/docs/guides/error-codes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..engine import AsyncEngine
+from ..protocol.errors import InvalidRequestError, WebGPULLMError
+from .engines import EnginePool
+from .event_stream import EventStreamResponse
+from .http_errors import RequestTooLargeError, error_response
+from .served_models import ServedModels
+
+log = logging.getLogger("webgpu_llm.server")
+OWNER = "webgpu-llm"
+
+
+class OpenAIRoutes:
+    def __init__(self, models: ServedModels, engines: EnginePool, max_body_bytes: int):
+        self.models, self.engines, self.max_body_bytes = models, engines, max_body_bytes
+
+    def routes(self) -> list[Route]:
+        """Paths under /v1 (the app mounts them there)."""
+        return [Route("/models", self.list_models, methods=["GET"]),
+                Route("/chat/completions", self.chat_completions, methods=["POST"]),
+                Route("/completions", self.completions, methods=["POST"])]
+
+    async def list_models(self, request: Request) -> Response:
+        folders = self.models.folders()
+        data = [{"id": model_id, "object": "model", "owned_by": OWNER,
+                 "created": int(folders[model_id].stat().st_mtime) if model_id in folders else 0}
+                for model_id in self.models.ids()]
+        return JSONResponse({"object": "list", "data": data})
+
+    async def chat_completions(self, request: Request) -> Response:
+        return await self._generate(request, lambda engine: engine.chat.completions)
+
+    async def completions(self, request: Request) -> Response:
+        return await self._generate(request, lambda engine: engine.completions)
+
+    async def _generate(self, request: Request, endpoint: Callable[[AsyncEngine], Any]) -> Response:
+        try:
+            body = await read_json_object(request, self.max_body_bytes)
+            model = body.get("model")
+            if model is not None and not isinstance(model, str):
+                raise InvalidRequestError(f"model must be a string naming a served model, got {model!r}",
+                                          param="model")
+            engine = await self.engines.get(self.models.check(model))
+            result = await endpoint(engine).create(**body)
+        except WebGPULLMError as error:
+            return error_response(error)
+        except Exception as error:  # a load or device failure: say what it was, keep serving
+            log.exception("request failed")
+            return error_response(WebGPULLMError(f"{type(error).__name__}: {error}"))
+        if hasattr(result, "__anext__"):  # stream: true
+            return EventStreamResponse(result, engine.interrupt_generate)
+        return JSONResponse(result.to_dict())
+
+
+async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
+    """The body as a JSON object; RequestTooLargeError past `limit` bytes (checked before reading)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestTooLargeError(f"the request body has {declared} bytes; the limit is {limit}")
+    data = bytearray()
+    async for part in request.stream():
+        data += part
+        if len(data) > limit:
+            raise RequestTooLargeError(f"the request body is over the limit of {limit} bytes")
+    try:
+        body = json.loads(data)
+    except ValueError as error:  # also undecodable UTF-8
+        raise InvalidRequestError(f"the request body is not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise InvalidRequestError(f"the request body must be a JSON object, got {type(body).__name__}")
+    return body
