@@ -1,0 +1,159 @@
+// MLCEngine: the engine in this thread (a page, a Web Worker or a service worker),
+// with WebLLM's methods. The work is the Python engine under Pyodide
+// (engine/browser_host.py) over WebGPU (bridge.js); this class turns its JSON
+// envelopes into values, streams and typed errors.
+
+import { GpuBridge } from "./bridge.js";
+import { cleanModelUrl, findModelRecord } from "./config.js";
+import { FeatureNotSupportedError, deserializeError } from "./errors.js";
+import { prebuiltAppConfig } from "./prebuilt_app_config.js";
+import { startRuntime } from "./runtime.js";
+
+/**
+ * @typedef {import("./config.js").MLCEngineConfig} MLCEngineConfig
+ * @typedef {import("./config.js").ChatOptions} ChatOptions
+ */
+
+/** A Python envelope {"ok": value} | {"error": {...}} -> the value, or the error thrown. */
+function unwrap(json) {
+  const reply = JSON.parse(json);
+  if (reply.error) throw deserializeError(reply.error);
+  return reply.ok;
+}
+
+export class MLCEngine {
+  /** @param {MLCEngineConfig & import("./runtime.js").RuntimeOptions} [engineConfig] */
+  constructor(engineConfig = {}) {
+    this.appConfig = engineConfig.appConfig ?? prebuiltAppConfig;
+    this.initProgressCallback = engineConfig.initProgressCallback;
+    this.runtimeOptions = engineConfig;
+    /** @type {Promise<{bridge: GpuBridge, host: any}> | null} */
+    this.started = null;
+    this.modelId = null;
+    this.chatOpts = undefined;
+    this.chat = { completions: { create: (request) => this._create("chat", request) } };
+    this.completions = { create: (request) => this._create("completion", request) };
+  }
+
+  setInitProgressCallback(callback) {
+    this.initProgressCallback = callback;
+  }
+
+  getInitProgressCallback() {
+    return this.initProgressCallback;
+  }
+
+  setAppConfig(appConfig) {
+    this.appConfig = appConfig;
+  }
+
+  /** WebGPU and Python, started once per engine. */
+  _start() {
+    if (!this.started) {
+      this.started = (async () => {
+        const bridge = await GpuBridge.create();
+        const pyodide = await startRuntime(this.runtimeOptions);
+        const { BrowserHost } = pyodide.pyimport("webgpu_llm.engine.browser_host");
+        return { bridge, host: BrowserHost(bridge) };
+      })();
+      this.started.catch(() => { this.started = null; });  // a failed start may be retried
+    }
+    return this.started;
+  }
+
+  /**
+   * Load a model of the app config (WebLLM takes one id or a list; one model is served here).
+   * @param {string | string[]} modelId @param {ChatOptions} [chatOpts]
+   */
+  async reload(modelId, chatOpts) {
+    const id = Array.isArray(modelId) ? modelId[0] : modelId;
+    const record = findModelRecord(id, this.appConfig);
+    const started = performance.now();
+    const report = (progress, text) => this.initProgressCallback?.({
+      progress, timeElapsed: (performance.now() - started) / 1000, text,
+    });
+    report(0, "Starting WebGPU and Python");
+    const { bridge, host } = await this._start();
+    const missing = (record.required_features ?? []).filter((f) => !bridge.adapter.features.has(f));
+    if (missing.length) {
+      throw new FeatureNotSupportedError(`${id} needs the WebGPU feature(s) ${missing.join(", ")}, `
+        + `which this adapter lacks`);
+    }
+    this.modelId = null;
+    const options = { ...(record.overrides ?? {}), ...(chatOpts ?? {}) };
+    unwrap(await host.reload(id, cleanModelUrl(record.model), JSON.stringify(options), this.appConfig, report));
+    this.modelId = id;
+    this.chatOpts = chatOpts;
+  }
+
+  async unload() {
+    if (!this.started) return;
+    const { host } = await this.started;
+    unwrap(await host.unload());
+    this.modelId = null;
+    this.chatOpts = undefined;
+  }
+
+  async _create(kind, request) {
+    const { host } = await this._start();
+    const body = JSON.stringify(request ?? {});
+    const result = unwrap(kind === "chat" ? await host.chat(body) : await host.completion(body));
+    return request?.stream ? this._stream(host, result.stream) : result;
+  }
+
+  /** The chunks of one stream, pulled one call at a time; leaving early ends its generation. */
+  async *_stream(host, streamId) {
+    let finished = false;
+    try {
+      for (;;) {
+        const chunk = unwrap(await host.next_chunk(streamId));
+        if (chunk === null) {
+          finished = true;
+          return;
+        }
+        yield chunk;
+      }
+    } finally {
+      if (!finished) unwrap(await host.close_stream(streamId));
+    }
+  }
+
+  /** Stop the running generation after its current token (finish_reason "abort"). */
+  interruptGenerate() {
+    this.started?.then(({ host }) => host.interrupt());
+  }
+
+  /** Forget the conversation (its KV cache); the next request starts from scratch. */
+  async resetChat(keepStats = false) {
+    const { host } = await this._start();
+    unwrap(await host.reset_chat(Boolean(keepStats)));
+  }
+
+  /** The text of the last reply (WebLLM's getMessage). */
+  async getMessage() {
+    const { host } = await this._start();
+    return unwrap(await host.get_message());
+  }
+
+  async runtimeStatsText() {
+    const { host } = await this._start();
+    return unwrap(await host.runtime_stats_text());
+  }
+
+  /** Our extension: what is loaded, and how many times weights were uploaded by this engine. */
+  async getLoadedModelInfo() {
+    if (!this.started) return { modelId: null, chatOpts: undefined, weightLoads: 0 };
+    const { host } = await this.started;
+    return { modelId: this.modelId, chatOpts: this.chatOpts, weightLoads: host.weight_loads };
+  }
+}
+
+/**
+ * WebLLM's CreateMLCEngine: an engine in this thread with `modelId` loaded.
+ * @param {string | string[]} modelId @param {MLCEngineConfig} [engineConfig] @param {ChatOptions} [chatOpts]
+ */
+export async function CreateMLCEngine(modelId, engineConfig, chatOpts) {
+  const engine = new MLCEngine(engineConfig);
+  await engine.reload(modelId, chatOpts);
+  return engine;
+}

@@ -1,0 +1,47 @@
+// Python in this thread: Pyodide plus the engine's pure-Python wheel.
+//
+// Pyodide comes from a copy of the npm package `pyodide` (by default at ../pyodide/
+// next to this library, where `webgpu-llm serve` puts it) or from any URL the app
+// configures. Service workers forbid import(): there, pass `loadPyodide` and
+// `createPyodideModule`, imported statically (see sw.js).
+
+import { RuntimeLoadError } from "./errors.js";
+import { VERSION } from "./version.js";
+
+/**
+ * @typedef {object} RuntimeOptions
+ * @property {string} [pyodideURL] folder holding pyodide.mjs, pyodide.asm.wasm, python_stdlib.zip
+ * @property {string} [wheelURL] the engine wheel (default: next to this module)
+ * @property {Function} [loadPyodide] pyodide.mjs's loadPyodide, when imported statically
+ * @property {Function} [createPyodideModule] pyodide.asm.mjs's default export (service workers)
+ */
+
+/** @param {RuntimeOptions} options @returns {Promise<any>} the Pyodide instance */
+export async function startRuntime(options = {}) {
+  let indexURL = new URL(options.pyodideURL ?? "../pyodide/", import.meta.url).href;
+  if (!indexURL.endsWith("/")) indexURL += "/";
+  let loadPyodide = options.loadPyodide;
+  if (!loadPyodide) {
+    try {
+      ({ loadPyodide } = await import(indexURL + "pyodide.mjs"));
+    } catch (e) {
+      throw new RuntimeLoadError(`could not import Pyodide from ${indexURL}pyodide.mjs (${e.message}); `
+        + "serve a copy of the npm package `pyodide` there or set pyodideURL");
+    }
+  }
+  const settings = { indexURL };
+  if (options.createPyodideModule) settings.createPyodideModule = options.createPyodideModule;
+  const pyodide = await loadPyodide(settings);
+  const wheelURL = options.wheelURL ?? new URL(`./webgpu_llm-${VERSION}-py3-none-any.whl`, import.meta.url).href;
+  let response;
+  try {
+    response = await fetch(wheelURL);
+  } catch (e) {
+    throw new RuntimeLoadError(`could not fetch the engine wheel ${wheelURL}: ${e.message}`);
+  }
+  if (!response.ok) {
+    throw new RuntimeLoadError(`could not fetch the engine wheel ${wheelURL}: HTTP ${response.status}`);
+  }
+  pyodide.unpackArchive(await response.arrayBuffer(), "wheel");
+  return pyodide;
+}
