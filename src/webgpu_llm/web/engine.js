@@ -4,7 +4,7 @@
 // envelopes into values, streams and typed errors.
 
 import { GpuBridge } from "./bridge.js";
-import { cleanModelUrl, findModelRecord } from "./config.js";
+import { findModelRecord, modelBaseUrl } from "./config.js";
 import { FeatureNotSupportedError, deserializeError } from "./errors.js";
 import { prebuiltAppConfig } from "./prebuilt_app_config.js";
 import { startRuntime } from "./runtime.js";
@@ -81,7 +81,7 @@ export class MLCEngine {
     }
     this.modelId = null;
     const options = { ...(record.overrides ?? {}), ...(chatOpts ?? {}) };
-    unwrap(await host.reload(id, cleanModelUrl(record.model), JSON.stringify(options), this.appConfig, report));
+    unwrap(await host.reload(id, modelBaseUrl(record), JSON.stringify(options), this.appConfig, report));
     this.modelId = id;
     this.chatOpts = chatOpts;
   }
