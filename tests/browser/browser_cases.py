@@ -1,0 +1,16 @@
+"""What the browser tests share: the model, the question, timeouts, page helpers."""
+
+MODEL_ID = "SmolLM2-135M-Instruct-q4f16_1-MLC"
+# SwiftShader runs every dispatched workgroup, also the attention chunks past the prompt:
+# a 1024-token window keeps tests quick and changes no result (the math is per key).
+CHAT_OPTIONS = {"context_window_size": 1024}
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+BROWSER_TIMEOUT_MS = 300_000  # a cold load plus a few tokens on 2 CPU cores
+
+
+def open_page(context, url: str):
+    page = context.new_page()
+    page.on("console", lambda m: print("console:", m.text))
+    page.on("pageerror", lambda e: print("pageerror:", e))
+    page.goto(url)
+    return page

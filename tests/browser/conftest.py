@@ -1,0 +1,30 @@
+"""A real `webgpu-llm serve` over the embedded SmolLM2 and Debian's headless Chromium (SwiftShader WebGPU)."""
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser_support import launch_chromium
+from browser_cases import BROWSER_TIMEOUT_MS
+from server_support import running_server
+
+
+@pytest.fixture(scope="module")
+def served(model_cache, smollm2_folder):
+    smollm2_folder("q4f16_1")
+    with running_server(model_cache) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def browser(playwright):
+    """A fresh profile per test (empty caches, no service worker), closed afterwards."""
+    context = launch_chromium(playwright)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    yield context
+    context.close()
