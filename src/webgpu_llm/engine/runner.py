@@ -143,7 +143,7 @@ class ModelRunner:
                       BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, batch.staging, READ_EVERY * 4,
                                  n * LOGPROB_SLOT)]
         self.device.write_buffer(self.graph.params, 0, params.pack())
-        if dispatches is self.graph.decode_dispatches:
+        if dispatches is self.graph.decode_dispatches and self.graph.indirect_attention:
             self.device.write_buffer(self.graph.decode_grid, 0, self.graph.decode_grid_bytes(params.pos))
         self.device.submit(dispatches, copies)
 
