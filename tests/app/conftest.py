@@ -9,7 +9,9 @@ import browser_support
 NO_WEBGPU_ARGS = [arg for arg in browser_support.CHROMIUM_ARGS if "webgpu" not in arg]
 
 
-@pytest.fixture(scope="session")
+# Module scope: a running sync playwright holds an event loop in this thread, which the
+# synchronous Engine of other test folders needs free.
+@pytest.fixture(scope="module")
 def playwright_driver():
     from playwright.sync_api import sync_playwright
 

@@ -37,7 +37,9 @@ def time_limit():
         signal.signal(signal.SIGALRM, previous)
 
 
-@pytest.fixture(scope="session")
+# Module scope: a running sync playwright holds an event loop in this thread, which the
+# synchronous Engine of other test folders needs free.
+@pytest.fixture(scope="module")
 def playwright():
     from playwright.sync_api import sync_playwright
 
