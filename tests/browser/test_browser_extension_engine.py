@@ -26,8 +26,9 @@ import createPyodideModule from "./pyodide/pyodide.asm.mjs";
 
 let handler;
 chrome.runtime.onConnect.addListener((port) => {
-  if (handler === undefined) handler = new ExtensionServiceWorkerMLCEngineHandler(port, { loadPyodide, createPyodideModule });
-  else handler.setPort(port);
+  if (handler === undefined) {
+    handler = new ExtensionServiceWorkerMLCEngineHandler(port, { loadPyodide, createPyodideModule });
+  } else handler.setPort(port);
   port.onMessage.addListener(handler.onmessage.bind(handler));
 });
 """
@@ -37,7 +38,8 @@ const appConfig = %s;
 window.ask = async (messages, chatOpts) => {
   const engine = await CreateExtensionServiceWorkerMLCEngine("%s", { appConfig }, chatOpts);
   let text = "";
-  for await (const chunk of await engine.chat.completions.create({ messages, temperature: 0, max_tokens: 8, stream: true })) {
+  const request = { messages, temperature: 0, max_tokens: 8, stream: true };
+  for await (const chunk of await engine.chat.completions.create(request)) {
     text += chunk.choices[0]?.delta?.content ?? "";
   }
   document.getElementById("answer").textContent = text;

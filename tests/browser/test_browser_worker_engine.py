@@ -96,14 +96,17 @@ CACHE_CALLS = """async ({modelId}) => {
   const cached = () => lib.hasModelInCache(modelId, lib.prebuiltAppConfig);
   const before = await cached();
   const worker = new Worker("/lib/worker.js", { type: "module" });
-  await lib.CreateWebWorkerMLCEngine(worker, modelId, { appConfig: lib.prebuiltAppConfig }, { context_window_size: 64 });
+  await lib.CreateWebWorkerMLCEngine(worker, modelId, { appConfig: lib.prebuiltAppConfig },
+    { context_window_size: 64 });
   worker.terminate();
   const afterLoad = await cached();
   await lib.deleteModelAllInfoInCache(modelId, lib.prebuiltAppConfig);
   const afterDelete = await cached();
   const left = [];
   for (const name of await caches.keys()) {
-    for (const request of await (await caches.open(name)).keys()) if (request.url.includes(modelId)) left.push(request.url);
+    for (const request of await (await caches.open(name)).keys()) {
+      if (request.url.includes(modelId)) left.push(request.url);
+    }
   }
   return { before, afterLoad, afterDelete, left };
 }"""
