@@ -15,8 +15,10 @@ conftest discovery; `import browser_support` works from tests/*/).
 from __future__ import annotations
 
 import collections
+import contextlib
 import http.server
 import shutil
+import signal
 import tempfile
 import threading
 import urllib.parse
@@ -68,6 +70,26 @@ def launch_chromium(playwright, *, extension_dir: str | Path | None = None, extr
 
         context.close = close_and_remove_profile
     return context
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Raise TimeoutError in the main thread after `seconds`: playwright's page.evaluate
+    has no timeout of its own, and a reply that never comes must fail a test, not hang CI."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise TimeoutError(f"browser test ran over {seconds} s (a reply that never came?)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 Override = Callable[[http.server.BaseHTTPRequestHandler], None]

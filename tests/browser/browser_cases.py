@@ -5,7 +5,8 @@ MODEL_ID = "SmolLM2-135M-Instruct-q4f16_1-MLC"
 # 377 MB (the browser allocates it per load); it changes no result (the math is per key).
 CHAT_OPTIONS = {"context_window_size": 1024}
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
-BROWSER_TIMEOUT_MS = 300_000  # a cold load plus a few tokens on 2 CPU cores
+BROWSER_TIMEOUT_MS = 300_000  # one page action: a cold load plus a few tokens on 2 CPU cores
+TEST_TIME_LIMIT_S = 900  # a whole test (page.evaluate has no timeout of its own)
 
 
 def open_page(context, url: str):

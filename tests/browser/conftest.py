@@ -3,8 +3,8 @@
 import pytest
 from playwright.sync_api import sync_playwright
 
-from browser_support import launch_chromium
-from browser_cases import BROWSER_TIMEOUT_MS
+from browser_support import launch_chromium, time_limit
+from browser_cases import BROWSER_TIMEOUT_MS, TEST_TIME_LIMIT_S
 from server_support import running_server
 
 
@@ -13,6 +13,13 @@ def served(model_cache, smollm2_folder):
     smollm2_folder("q4f16_1")
     with running_server(model_cache) as base_url:
         yield base_url
+
+
+@pytest.fixture(autouse=True)
+def test_time_limit():
+    """A test here loads a model and answers a few times on SwiftShader: minutes, not tens."""
+    with time_limit(TEST_TIME_LIMIT_S):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@
 import hashlib
 import json
 import os
-import signal
-import threading
 from pathlib import Path
 
 import pytest
 
+import browser_support
 from browser_support import PYODIDE_DIR, WEB_DIR, StaticServer, launch_chromium
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -21,20 +20,8 @@ TEST_TIME_LIMIT_S = 120
 
 @pytest.fixture(autouse=True)
 def time_limit():
-    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+    with browser_support.time_limit(TEST_TIME_LIMIT_S):
         yield
-        return
-
-    def expire(_signum, _frame):
-        raise TimeoutError(f"browser test ran over {TEST_TIME_LIMIT_S} s (a reply that never came?)")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(TEST_TIME_LIMIT_S)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # Module scope: a running sync playwright holds an event loop in this thread, which the
