@@ -63,9 +63,11 @@ def make_checkpoint(folder, family: str):
 def test_tiny_model_matches_transformers(family, tmp_path, device):
     reference = make_checkpoint(tmp_path / "hf", family)
     convert(tmp_path / "hf", "q0f32", tmp_path / "mlc", conv_template=FAMILIES[family][2], progress=None)
-    prompt = list(np.random.default_rng(1).integers(3, 300, size=21))
-    tokens, logits = our_greedy_logits(tmp_path / "mlc", device, prompt, DECODE_STEPS, context_window_size=64,
-                                       prefill_chunk_size=8)  # 21 tokens: chunks of 8, 8, 5
+    # 61 tokens, prefilled in chunks of 16, 16, 16, 13; decode then crosses from the first
+    # 64-key attention chunk into the second (the decode grid must grow with the position).
+    prompt = list(np.random.default_rng(1).integers(3, 300, size=61))
+    tokens, logits = our_greedy_logits(tmp_path / "mlc", device, prompt, DECODE_STEPS, context_window_size=128,
+                                       prefill_chunk_size=16)
     ids = [int(x) for x in prompt]
     for step, (token, ours) in enumerate(zip(tokens, logits)):
         expected = hf_logits(reference, ids)
