@@ -14,7 +14,7 @@ import re
 import jsonschema
 import numpy as np
 
-CLOSERS = (b'"', b"}", b"]")
+CLOSERS = (b'"', b"}", b"]", b")", b">")
 RFC3339_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)")
 
 
@@ -115,11 +115,9 @@ def _single_byte_tokens(tokenizer) -> dict[bytes, int]:
 def _closing_choice(allowed, tokenizer, rng) -> int:
     allowed_set = set(allowed.tolist())
     single = {piece: t for piece, t in _single_byte_tokens(tokenizer).items() if t in allowed_set}
-    if b'"' in single:  # ends a string, or starts the shortest value
-        return single[b'"']
     closers = [single[c] for c in CLOSERS if c in single]
-    if closers and rng.random() < 0.5:  # half the time: a closer may be text inside a string
-        return closers[0]
+    if closers and rng.random() < 0.6:  # not always: a closer may be plain text (inside a string)
+        return rng.choice(closers)
     return rng.choice(sorted(single.values())) if single else int(rng.choice(allowed))
 
 

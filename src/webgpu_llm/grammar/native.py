@@ -26,6 +26,7 @@ import llguidance
 
 from ..gpu.device import Buffer, Device
 from ..tokenizer import Tokenizer
+from .gbnf import ebnf_to_lark
 from .matcher import GrammarBackend, GrammarMatcher, mask_words
 from .schema import prepare_schema
 from .spec import (ITEM_SEPARATOR, KEY_SEPARATOR, EbnfGrammar, Grammar, GrammarError, JsonSchemaGrammar,
@@ -56,8 +57,10 @@ def llguidance_grammar(grammar: Grammar) -> str:
     if isinstance(grammar, JsonSchemaGrammar):
         schema = prepare_schema(json.loads(grammar.schema_json), "schema")
         return llguidance.LLMatcher.grammar_from_json_schema(schema, overrides=JSON_OPTIONS)
-    if isinstance(grammar, (EbnfGrammar, ToolCallsGrammar)):
-        raise GrammarError(f"{type(grammar).__name__} is not compiled natively yet")
+    if isinstance(grammar, EbnfGrammar):
+        return llguidance.LLMatcher.grammar_from_lark(ebnf_to_lark(grammar.text))
+    if isinstance(grammar, ToolCallsGrammar):
+        raise GrammarError("tool-call grammars are not compiled natively yet")
     raise GrammarError(f"unknown grammar kind {type(grammar).__name__}; expected JsonSchemaGrammar, "
                        "EbnfGrammar or ToolCallsGrammar")
 
