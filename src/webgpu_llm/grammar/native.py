@@ -11,7 +11,7 @@ Grammars become llguidance grammars as follows:
   no free whitespace), so that xgrammar in the browser allows the same tokens.
 - EbnfGrammar: GBNF-style EBNF parsed by grammar/gbnf.py and written as Lark.
 - ToolCallsGrammar: Lark with each tool's arguments as an inline `%json`
-  schema (grammar/tool_calls.py).
+  schema (`tool_calls_lark`).
 
 The matcher never forces tokens: it uses llguidance's LLMatcher, which only
 computes masks and consumes what the sampler picked (no fast-forward tokens),
@@ -60,9 +60,48 @@ def llguidance_grammar(grammar: Grammar) -> str:
     if isinstance(grammar, EbnfGrammar):
         return llguidance.LLMatcher.grammar_from_lark(ebnf_to_lark(grammar.text))
     if isinstance(grammar, ToolCallsGrammar):
-        raise GrammarError("tool-call grammars are not compiled natively yet")
+        return llguidance.LLMatcher.grammar_from_lark(tool_calls_lark(grammar))
     raise GrammarError(f"unknown grammar kind {type(grammar).__name__}; expected JsonSchemaGrammar, "
                        "EbnfGrammar or ToolCallsGrammar")
+
+
+def _lark_string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _lark_regex_literal(text: str) -> str:
+    """`text` as a piece of a Rust regex inside Lark's /.../ (every non-alphanumeric escaped)."""
+    return "".join(c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):X}}}" for c in text)
+
+
+def tool_calls_lark(grammar: ToolCallsGrammar) -> str:
+    """Lark for the calls of a ToolCallsGrammar; each tool's arguments are an inline %json schema.
+
+    free_text: any text without the trigger, or text up to the first trigger (a lazy lexeme, so it
+    ends there) followed by the rest of a call; the text can therefore never hold a trigger that no
+    call follows. Calls are joined by the separator when parallel.
+    """
+    lines = []
+    calls, rests = [], []
+    for index, tag in enumerate(grammar.tags):
+        schema = prepare_schema(json.loads(tag.schema_json), f"arguments of tool call {tag.begin!r}")
+        schema["x-guidance"] = JSON_OPTIONS
+        lines.append(f"args_{index}: %json {json.dumps(schema, ensure_ascii=False)}")
+        lines.append(f"call_{index}: {_lark_string(tag.begin)} args_{index} {_lark_string(tag.end)}")
+        rest = tag.begin[len(grammar.trigger):]
+        lines.append(f"rest_{index}: {_lark_string(rest) if rest else ''} args_{index} {_lark_string(tag.end)}")
+        calls.append(f"call_{index}")
+        rests.append(f"rest_{index}")
+    lines.append(f"call: {' | '.join(calls)}")
+    more = f" ({_lark_string(grammar.separator)} call)*" if grammar.parallel else ""
+    if not grammar.free_text:
+        lines.insert(0, f"start: call{more}")
+        return "\n".join(lines) + "\n"
+    trigger = _lark_regex_literal(grammar.trigger)
+    lines.insert(0, f"start: TEXT | text_to_trigger ({' | '.join(rests)}){more}")
+    lines.append(f"TEXT: /(?s:.*)/ & ~/(?s:.*){trigger}(?s:.*)/")
+    lines.append(f"text_to_trigger[lazy]: /(?s:.*)/ {_lark_string(grammar.trigger)}")
+    return "\n".join(lines) + "\n"
 
 
 class LlguidanceBackend(GrammarBackend):
