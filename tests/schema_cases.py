@@ -156,3 +156,19 @@ EBNF_CASES = [
      r"[a-c]=[0-9](, [a-c]=[0-9]){0,2}"),
     ("unicode_and_hex", 'root ::= "\\u00e9" [\\x41-\\x43]{1,2} "ü"', r"é[A-C]{1,2}ü"),
 ]
+
+# The JSON grammar of WebLLM's EBNF example (flexible whitespace, right-recursive string characters).
+WEBLLM_JSON_GRAMMAR = r"""
+root ::= basic_array | basic_object
+basic_any ::= basic_number | basic_string | basic_boolean | basic_null | basic_array | basic_object
+basic_integer ::= ("0" | "-"? [1-9] [0-9]*) ".0"?
+basic_number ::= ("0" | "-"? [1-9] [0-9]*) ("." [0-9]+)? ([eE] [+-]? [0-9]+)?
+basic_string ::= (([\"] basic_string_1 [\"]))
+basic_string_1 ::= "" | [^"\\\x00-\x1F] basic_string_1 | "\\" escape basic_string_1
+escape ::= ["\\/bfnrt] | "u" [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9] [A-Fa-f0-9]
+basic_boolean ::= "true" | "false"
+basic_null ::= "null"
+basic_array ::= "[" ("" | ws basic_any (ws "," ws basic_any)*) ws "]"
+basic_object ::= "{" ("" | ws basic_string ws ":" ws basic_any ( ws "," ws basic_string ws ":" ws basic_any)*) ws "}"
+ws ::= [ \n\t]*
+"""

@@ -72,6 +72,13 @@ def test_recursive_rules_stay_rules_and_runs_become_terminals():
                                  'T_1: "<" /[a-z]/+ ">"', 'T_2: "!" "?"', "T_3: /[0-9]/"]
 
 
+def test_tail_recursion_becomes_a_loop():
+    lark = ebnf_to_lark('root ::= "[" chars "]"\nchars ::= "" | [a-z] chars | "\\\\" [nt] chars')
+    assert lark.splitlines() == ["start: R_ROOT", 'R_ROOT: "[" R_CHARS "]"', 'R_CHARS: (/[a-z]/ | "\\\\" /[nt]/)* ""']
+    # recursion inside an option's head is real recursion: it stays a rule
+    assert ebnf_to_lark('root ::= "(" root ")" root | ""') == 'start: ("(" start ")" start | "")\n'
+
+
 def test_names_are_made_lark_safe_and_unique():
     lark = ebnf_to_lark('root ::= a-b a_b\na-b ::= "1"\na_b ::= "2"')
     assert lark.splitlines() == ["start: R_ROOT", "R_ROOT: R_A_B R_A_B_2", 'R_A_B: "1"', 'R_A_B_2: "2"']

@@ -2,13 +2,14 @@
 reference regex on strings near those walks (one character deleted, replaced or inserted)."""
 
 import asyncio
+import json
 import random
 import re
 
 import pytest
 
 from grammar_support import allowed_ids, random_walk, walk_text
-from schema_cases import EBNF_CASES
+from schema_cases import EBNF_CASES, WEBLLM_JSON_GRAMMAR
 from webgpu_llm.grammar.native import LlguidanceBackend
 from webgpu_llm.grammar.spec import EbnfGrammar, GrammarError
 
@@ -82,3 +83,24 @@ def test_walks_stay_in_the_language(backend, smollm2_model, name, text, regex):
 def test_syntax_errors_reach_the_caller_with_their_place(backend):
     with pytest.raises(GrammarError, match="line 2, column 9: rule 'digit' is not defined"):
         asyncio.run(backend.compile(EbnfGrammar('root ::= num\nnum ::= digit+')))
+
+
+def test_webllm_json_grammar_gives_json_and_takes_long_strings(backend, smollm2_model):
+    tokenizer, vocab_size, stop_ids = smollm2_model
+    for seed in SEEDS:
+        walk = random_walk(new_matcher(backend, WEBLLM_JSON_GRAMMAR), tokenizer, stop_ids, vocab_size, seed)
+        assert isinstance(json.loads(walk_text(walk, tokenizer, stop_ids)), (dict, list))
+    # a string of 1600 tokens: its right-recursive characters must not pile up parser items
+    text = json.dumps({"a": "x y z w " * 400, "b": [1, {"c": None}]})
+    assert grammar_accepts(backend, WEBLLM_JSON_GRAMMAR, tokenizer, stop_ids, vocab_size, text)
+
+
+def test_a_grammar_past_the_engine_limits_fails_with_a_grammar_error(backend, smollm2_model):
+    """Mutual right recursion keeps one parser item per step; llguidance stops at its limit, and
+    the matcher says so instead of handing the sampler an empty mask."""
+    tokenizer, vocab_size, stop_ids = smollm2_model
+    matcher = new_matcher(backend, 'root ::= "x" pair | "."\npair ::= "y" root')
+    with pytest.raises(GrammarError, match="llguidance"):
+        for token in tokenizer.encode("xy" * 3000 + ".", add_special_tokens=False):
+            assert len(allowed_ids(matcher.next_mask(), vocab_size))
+            assert matcher.accept_token(token)

@@ -11,7 +11,9 @@ Names are letters, digits, `_` and `-`; the start rule is `root`. Strings and
 classes take the escapes \\n \\r \\t \\\\ \\" \\' \\[ \\] \\- \\^ \\/ \\xHH \\uHHHH \\UHHHHHHHH.
 Errors are GrammarError with the line and column.
 
-`ebnf_to_lark` writes llguidance's Lark: every rule that does not recurse
+`ebnf_to_lark` writes llguidance's Lark: a rule that recurses only at the
+ends of its options (A ::= x A | z) becomes the loop it is ((x)* z); every
+rule that then does not recurse
 (directly or through others) becomes a terminal (one regular lexeme), and in
 the recursive rules each run of such items becomes one terminal, so that a
 non-recursive grammar is a single exact regular expression. Where a recursive
@@ -287,7 +289,32 @@ def _line_column(text: str, pos: int) -> tuple[int, int]:
 
 def ebnf_to_lark(text: str) -> str:
     """The grammar as llguidance's Lark syntax (module docstring); raises GrammarError."""
-    return _LarkWriter(parse_ebnf(text)).write()
+    rules = parse_ebnf(text)
+    return _LarkWriter({name: _unroll_tail_recursion(name, body) for name, body in rules.items()}).write()
+
+
+def _unroll_tail_recursion(name: str, body: Node) -> Node:
+    """A ::= x A | y A | z  ->  A ::= (x | y)* z, when A appears only at the ends of its options.
+
+    Such a rule (e.g. the characters of a JSON string) is regular; written as right recursion
+    it would make the Earley parser keep one item per repetition and stop after a few hundred.
+    """
+    loops, exits = [], []
+    for option in body.options if isinstance(body, Choice) else (body,):
+        items = option.items if isinstance(option, Sequence) else (option,)
+        if items and isinstance(items[-1], RuleRef) and items[-1].name == name:
+            head = items[:-1]
+            if not head or name in _references(Sequence(head)):
+                return body
+            loops.append(head[0] if len(head) == 1 else Sequence(head))
+        elif name in _references(option):
+            return body
+        else:
+            exits.append(option)
+    if not loops or not exits:
+        return body
+    loop = Repeat(loops[0] if len(loops) == 1 else Choice(tuple(loops)), 0, None)
+    return Sequence((loop, exits[0] if len(exits) == 1 else Choice(tuple(exits))))
 
 
 def _references(node: Node) -> set[str]:

@@ -173,6 +173,9 @@ class LlguidanceMatcher(GrammarMatcher):
         complete = self._stopped or self._spent or self._matcher.is_accepting()
         if not (self._stopped or self._spent):
             allowed = self._matcher.compute_bitmask()
+            if self._matcher.is_error():  # a parser limit: an empty mask would leave the sampler nothing
+                raise GrammarError(f"the grammar engine (llguidance) gave up on this grammar after "
+                                   f"{len(self._history)} tokens: {self._matcher.get_error()}")
             used = min(len(allowed), (self._tokenizer_size + 7) // 8)
             mask[:used] = allowed[:used]
             if self._tokenizer_size % 8:  # bits of ids past the tokenizer in its last byte
