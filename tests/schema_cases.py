@@ -44,6 +44,7 @@ SCHEMA_CASES = [
         "required": ["sku", "qty"], "additionalProperties": False}, "maxItems": 3}),
     ("string_enum", {"type": "string", "enum": ["red", "green", "blue"]}),
     ("mixed_enum", {"enum": ["a", 1, 2.5, True, None]}),
+    ("enum_of_containers", {"enum": [{"a": 1, "b": [1, 2]}, [1, "x"], "é\n\"q"]}),
     ("const", {"type": "object", "properties": {"kind": {"const": "point"}, "x": {"type": "number"}},
                "required": ["kind", "x"], "additionalProperties": False}),
     ("any_of", {"anyOf": [{"type": "integer", "minimum": 10}, {"type": "string", "maxLength": 5}]}),
