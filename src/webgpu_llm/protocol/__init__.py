@@ -11,7 +11,8 @@ from .requests import ChatCompletionRequest, CompletionRequest
 from .structured_requests import ResponseFormat, Tool, ToolChoice
 from .responses import (ChatCompletion, ChatCompletionChunk, ChatLogprobs, Choice, ChunkChoice,
                         Completion, CompletionChoice, CompletionChunk, CompletionLogprobs, Delta,
-                        Message, TokenLogprobEntry, TopLogprob, Usage)
+                        Message, TokenLogprobEntry, ToolCall, ToolCallDelta, ToolCallFunction,
+                        ToolCallFunctionDelta, TopLogprob, Usage, new_tool_call_id)
 
 __all__ = [
     "WebGPULLMError", "InvalidRequestError", "ContextWindowExceededError", "UnknownModelError",
@@ -21,5 +22,6 @@ __all__ = [
     "ChatCompletionChunk", "ChunkChoice", "Delta", "ChatCompletion", "Choice", "Message",
     "Completion", "CompletionChunk", "CompletionChoice", "Usage",
     "ChatLogprobs", "TokenLogprobEntry", "TopLogprob", "CompletionLogprobs",
+    "ToolCall", "ToolCallFunction", "ToolCallDelta", "ToolCallFunctionDelta", "new_tool_call_id",
     "ChatFold", "CompletionFold", "fold_chat_chunks", "fold_completion_chunks",
 ]

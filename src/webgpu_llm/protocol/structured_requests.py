@@ -54,6 +54,11 @@ class ResponseFormat:
     description: str | None = None  # json_schema.description
     strict: bool | None = None  # json_schema.strict (always enforced: the grammar is exact)
 
+    @property
+    def schema_param(self) -> str:
+        """The request field that holds `schema`, for errors about what the schema holds."""
+        return "response_format.json_schema.schema" if self.kind == "json_schema" else "response_format.schema"
+
     def to_dict(self) -> dict[str, Any]:
         if self.kind == "grammar":
             return {"type": "grammar", "grammar": self.grammar}
