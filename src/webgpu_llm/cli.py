@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--decode-tokens", type=int, default=128, help="decoded tokens (default 128)")
     p.add_argument("--adapter", help="substring of the adapter name to use (default: a real GPU if any)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--json-schema", metavar="FILE", help="also decode under this JSON Schema (same run)")
+    p.add_argument("--tokenizer", metavar="FILE", help="tokenizer.json for --json-schema with --shape")
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("chat", help="chat with a model: one answer with --prompt, else interactive")

@@ -10,6 +10,7 @@ import asyncio
 import random
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from ..engine.runner import ModelRunner, SamplingSetup
 from ..gpu.device import BufferCopy, BufferUsage, Device, Dispatch
@@ -29,9 +30,17 @@ class BenchResult:
     bytes_read_per_token: int
     copy_bandwidth_gb_s: float  # read + write counted, as a device copy reports it
     roofline_fraction: float  # (bytes read per token * tokens/s) / copy bandwidth
+    schema: Any = None  # benchmarks/structured.SchemaDecode with --json-schema
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if self.schema is not None:
+            out["schema"]["fraction_of_free_decode"] = self.schema_fraction
+        return out
+
+    @property
+    def schema_fraction(self) -> float:
+        return self.schema.decode_tokens_per_s / self.decode_tokens_per_s if self.decode_tokens_per_s else 0.0
 
     def format(self) -> str:
         return "\n".join([
@@ -41,7 +50,11 @@ class BenchResult:
             f"{self.dispatches_per_decode_step} dispatches per step",
             f"roofline: {self.bytes_read_per_token / 2**20:,.1f} MiB read per token; copy kernel "
             f"{self.copy_bandwidth_gb_s:,.0f} GB/s; decode reaches {100 * self.roofline_fraction:.1f}%",
-        ])
+        ] + ([] if self.schema is None else [
+            f"json schema: decode {self.schema.decoded_tokens} tokens at {self.schema.decode_tokens_per_s:,.1f} "
+            f"tokens/s ({100 * self.schema_fraction:.1f}% of free decode), mask "
+            f"{self.schema.mask_ms_per_token:.3f} ms/token on the CPU, compiled in {self.schema.grammar_init_s:.3f} s",
+        ]))
 
 
 def _sync(device: Device) -> None:

@@ -12,7 +12,8 @@ from .shapes import SHAPES
 
 
 def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens: int, decode_tokens: int,
-          adapter: str | None = None, context: int | None = None) -> BenchResult:
+          adapter: str | None = None, context: int | None = None, json_schema: str | None = None,
+          tokenizer_file: str | None = None) -> BenchResult:
     device = NativeDevice(adapter)
     context = context or prompt_tokens + decode_tokens
     if shape is not None:
@@ -21,26 +22,50 @@ def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens
         config, name = SHAPES[shape], f"{shape} (random weights)"
         weights = random_weights(device, config, quantization)
         runner = ModelRunner(device, config, weights, quantization, context, prompt_tokens)
+        tokenizer = None
     else:
         from ..engine.engine import resolve_model_folder
         from ..engine.loader import load_model
 
         loaded = load_model(resolve_model_folder(model), device,
                             context_window_size=context, prefill_chunk_size=prompt_tokens)
-        runner, config, name = loaded.runner, loaded.config, loaded.model_id
+        runner, config, name, tokenizer = loaded.runner, loaded.config, loaded.model_id, loaded.tokenizer
         quantization = loaded.chat_config["quantization"]
         weights = runner.graph.weights
     prefill, decode = decode_speed(runner, prompt_tokens, decode_tokens, config.vocab_size)
+    schema = None
+    if json_schema is not None:
+        schema = _schema_decode(runner, config.vocab_size, tokenizer, tokenizer_file, json_schema,
+                                prompt_tokens, decode_tokens)
     bandwidth = copy_bandwidth(device)
     per_token = bytes_read_per_token(weights, config)
     return BenchResult(name, quantization, device.info.name, prompt_tokens, decode_tokens, prefill, decode,
                        runner.dispatches_per_decode_step, per_token, bandwidth / 1e9,
-                       per_token * decode / bandwidth)
+                       per_token * decode / bandwidth, schema)
+
+
+def _schema_decode(runner, vocab: int, tokenizer, tokenizer_file: str | None, schema_file: str,
+                   prompt_tokens: int, decode_tokens: int):
+    """Decode under the schema in `schema_file`, with the model's tokenizer (or `tokenizer_file`
+    for random weights: its ids beyond the tokenizer are never allowed, as padding rows)."""
+    from ..grammar.native import LlguidanceBackend
+    from ..tokenizer import Tokenizer
+    from .structured import load_schema_grammar, schema_decode_speed
+
+    if tokenizer is None:
+        if tokenizer_file is None:
+            raise ValueError("--json-schema with --shape needs --tokenizer FILE (a tokenizer.json)")
+        tokenizer = Tokenizer.from_file(tokenizer_file)
+    if tokenizer.vocab_size > vocab:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens; the model only {vocab}")
+    backend = LlguidanceBackend(tokenizer, vocab, sorted(tokenizer.special_token_ids))
+    return schema_decode_speed(runner, backend, load_schema_grammar(schema_file), prompt_tokens, decode_tokens,
+                               vocab)
 
 
 def main(args) -> int:
     result = bench(args.model, args.shape, args.quantization, args.prompt_tokens, args.decode_tokens,
-                   args.adapter)
+                   args.adapter, json_schema=args.json_schema, tokenizer_file=args.tokenizer)
     if args.json:
         import json
 

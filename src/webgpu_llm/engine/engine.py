@@ -20,9 +20,10 @@ from ..gpu.device import Device
 from ..protocol.fold import fold_chat_chunks, fold_completion_chunks
 from ..protocol.requests import ChatCompletionRequest, CompletionRequest
 from .generation import ChoiceStats, GenerationControl
-from .jobs import chat_prompt_ids, make_job, text_prompt_ids
+from .jobs import chat_prompt_ids, make_job, text_prompt_ids, with_compiled_grammar
 from .loader import LoadedModel, Progress, load_model
 from .streams import chat_chunks, completion_chunks, usage_of
+from .structured import output_plan
 
 CHAT_CONFIG = "mlc-chat-config.json"
 
@@ -66,13 +67,17 @@ class AsyncEngine:
     # ------------------------------------------------------------ requests
     async def _chat(self, **fields: Any):
         request = ChatCompletionRequest.from_dict(fields)
-        job = make_job(self.model, request, chat_prompt_ids(self.model, [m.to_dict() for m in request.messages]))
+        plan = output_plan(request)
+        tools = [tool.to_dict() for tool in plan.prompt_tools]
+        prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools)
+        job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt), plan)
         stream = self._locked(chat_chunks(self.model, job, self._control, self._record_stats(len(job.prompt))))
         return stream if request.stream else fold_chat_chunks([c async for c in stream])
 
     async def _completion(self, **fields: Any):
         request = CompletionRequest.from_dict(fields)
         job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt))
+        job = await with_compiled_grammar(self.model, job, output_plan(request))
         stream = self._locked(completion_chunks(self.model, job, self._control,
                                                 self._record_stats(len(job.prompt))))
         return stream if request.stream else fold_completion_chunks([c async for c in stream])

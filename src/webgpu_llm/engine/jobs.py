@@ -9,12 +9,16 @@ engine untouched.
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ..conversation import ConversationError, render_prompt
+from ..grammar.spec import GrammarError
 from ..protocol.errors import InvalidRequestError
 from .loader import LoadedModel
-from .runner import SamplingSetup
+from .runner import Constraint, SamplingSetup
+from .structured import OutputPlan
 
 SEED_BITS = 48  # the sampler's RNG key: 32 low bits + 16 high bits (the other 16 pick the choice)
 
@@ -30,17 +34,39 @@ class Job:
     ignore_eos: bool
     sampling: SamplingSetup
     include_usage: bool
+    plan: OutputPlan = OutputPlan()
+    compiled_grammar: Any = None  # the grammar backend's compiled form of plan.grammar
+    grammar_init_s: float = 0.0  # compile time (about 0 when the cache had it)
 
     def choice_sampling(self, index: int) -> SamplingSetup:
-        return replace(self.sampling, stream_index=index)
+        return replace(self.sampling, stream_index=index, grammar=self.compiled_grammar is not None)
+
+    async def choice_constraint(self, model: LoadedModel) -> Constraint | None:
+        """A fresh matcher at the start of the grammar, for one choice."""
+        if self.compiled_grammar is None:
+            return None
+        backend = await model.grammar_backend()
+        return Constraint(await backend.matcher(self.compiled_grammar), model.stop_token_ids)
 
 
-def chat_prompt_ids(model: LoadedModel, messages: list[dict]) -> list[int]:
-    """Messages -> token ids through the model's conversation template."""
-    # An assistant turn may be null (e.g. a tool call); it renders as empty text.
-    messages = [{**m, "content": "" if m.get("content") is None else m["content"]} for m in messages]
+async def with_compiled_grammar(model: LoadedModel, job: Job, plan: OutputPlan) -> Job:
+    """The job with its plan and, when the plan has a grammar, the grammar compiled (cached per model)."""
+    if plan.grammar is None:
+        return replace(job, plan=plan)
+    started = time.perf_counter()
+    backend = await model.grammar_backend()
     try:
-        prompt = render_prompt(model.template, messages)
+        compiled = await backend.compile(plan.grammar)
+    except GrammarError as e:
+        raise InvalidRequestError(str(e), param=getattr(e, "param", None) or plan.grammar_param) from e
+    return replace(job, plan=plan, compiled_grammar=compiled, grammar_init_s=time.perf_counter() - started)
+
+
+def chat_prompt_ids(model: LoadedModel, messages: list[dict], tools: list[dict] | None = None) -> list[int]:
+    """Messages (and the tools shown to the model, OpenAI's form) -> token ids through the model's
+    conversation template."""
+    try:
+        prompt = render_prompt(model.template, messages, tools=tools or None)
     except ConversationError as e:
         raise InvalidRequestError(str(e), param="messages") from e
     return list(prompt.prefix_token_ids) + model.tokenizer.encode(prompt.text, add_special_tokens=False)

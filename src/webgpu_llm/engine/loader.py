@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from ..conversation import ConvTemplate
 from ..gpu.device import Buffer, Device
+from ..grammar.matcher import GrammarBackend
 from ..model.llama_config import LlamaConfig
 from ..protocol.errors import InvalidRequestError
 from ..tokenizer import Tokenizer
@@ -29,10 +30,22 @@ class LoadedModel:
     template: ConvTemplate
     runner: ModelRunner
     load_seconds: float
+    # Makes the grammar engine on first use: llguidance natively, xgrammar in the browser.
+    grammar_factory: Callable[["LoadedModel"], Awaitable[GrammarBackend]] | None = None
+    _grammar: GrammarBackend | None = field(default=None, repr=False)
 
     @property
     def chat_config(self) -> dict[str, Any]:
         return self.artifact.chat_config
+
+    async def grammar_backend(self) -> GrammarBackend:
+        """This model's grammar engine (made once; it caches compiled grammars)."""
+        if self._grammar is None:
+            if self.grammar_factory is None:
+                raise InvalidRequestError("structured output (response_format, tools) needs a grammar engine; "
+                                          "this engine was loaded without one", param="response_format")
+            self._grammar = await self.grammar_factory(self)
+        return self._grammar
 
     @property
     def stop_token_ids(self) -> frozenset[int]:
@@ -57,9 +70,17 @@ def load_model(folder: Path, device: Device, *, context_window_size: int | None 
 
     weights = load_weights_native(device, artifact, on_bytes)
     model = assemble_model(folder.name, artifact, device, config, weights, context, chunk, started)
+    model.grammar_factory = native_grammar_backend
     if progress:
         progress(1.0, f"loaded {folder.name} in {model.load_seconds:.1f} s")
     return model
+
+
+async def native_grammar_backend(model: LoadedModel) -> GrammarBackend:
+    """llguidance over the model's tokenizer (native only: imported here, not at module level)."""
+    from ..grammar.native import LlguidanceBackend
+
+    return LlguidanceBackend(model.tokenizer, model.config.vocab_size, sorted(model.stop_token_ids))
 
 
 def model_settings(artifact: Artifact, context_window_size: int | None,

@@ -13,12 +13,13 @@ from contextlib import aclosing
 from typing import AsyncIterator, Callable
 
 from ..protocol.responses import (ChatCompletionChunk, ChatLogprobs, ChunkChoice, CompletionChoice,
-                                  CompletionChunk, CompletionLogprobs, Delta, TokenLogprobEntry, TopLogprob,
-                                  Usage)
+                                  CompletionChunk, CompletionLogprobs, Delta, TokenLogprobEntry, ToolCallDelta,
+                                  TopLogprob, Usage, new_tool_call_id)
 from ..tokenizer import Tokenizer
 from .generation import ChoiceStats, GenerationControl, Piece, TokenLogprob, generate_choice
 from .jobs import Job
 from .loader import LoadedModel
+from .tool_stream import CallStart, ContentPiece, ToolCallReader, ToolStreamEvent
 
 StatsSink = Callable[[list[ChoiceStats]], None]
 
@@ -28,8 +29,9 @@ async def run_choices(model: LoadedModel, job: Job, control: GenerationControl
     """(choice index, piece, stats) for every piece; piece None once a choice has finished."""
     for index in range(job.n):
         stats = ChoiceStats()
+        constraint = await job.choice_constraint(model)
         pieces = generate_choice(model, job.prompt, job.choice_sampling(index), job.max_new, job.stop,
-                                 job.ignore_eos, control, stats)
+                                 job.ignore_eos, control, stats, constraint)
         async with aclosing(pieces):  # closed now when abandoned, not at garbage collection
             async for piece in pieces:
                 yield index, piece, stats
@@ -38,7 +40,7 @@ async def run_choices(model: LoadedModel, job: Job, control: GenerationControl
             return
 
 
-def usage_of(prompt_tokens: int, choices: list[ChoiceStats]) -> Usage:
+def usage_of(prompt_tokens: int, choices: list[ChoiceStats], grammar_init_s: float | None = None) -> Usage:
     """OpenAI usage plus WebLLM's `extra` speeds (over all choices of the request)."""
     completion = sum(c.completion_tokens for c in choices)
     prefill_s = sum(max(c.first_token_at - c.started, 1e-9) for c in choices if c.first_token_at)
@@ -56,6 +58,10 @@ def usage_of(prompt_tokens: int, choices: list[ChoiceStats]) -> Usage:
         "time_per_output_token_s": decode_s / decoded if decoded else 0.0,
         "e2e_latency_s": max(e2e, 0.0),
     }
+    if grammar_init_s is not None:  # WebLLM's names: compile time, then CPU time per masked token
+        masks = sum(c.masks for c in choices)
+        extra["grammar_init_s"] = grammar_init_s
+        extra["grammar_per_token_s"] = sum(c.mask_seconds for c in choices) / masks if masks else 0.0
     return Usage(prompt_tokens, completion, prompt_tokens + completion, extra)
 
 
@@ -100,29 +106,62 @@ class ChunkIds:
         self.model = model
 
 
+def _grammar_init(job: Job) -> float | None:
+    return job.grammar_init_s if job.compiled_grammar is not None else None
+
+
+def _tool_deltas(events: list[ToolStreamEvent], call_ids: list[str]) -> list[Delta]:
+    """Tool-stream events -> OpenAI deltas: content, a call's first delta, argument pieces."""
+    deltas = []
+    for event in events:
+        if isinstance(event, ContentPiece):
+            deltas.append(Delta(None, event.text))
+        elif isinstance(event, CallStart):
+            call_ids.append(new_tool_call_id())
+            deltas.append(Delta(None, None, [ToolCallDelta.start(event.index, call_ids[-1], event.name)]))
+        else:
+            deltas.append(Delta(None, None, [ToolCallDelta.arguments_piece(event.index, event.text)]))
+    return deltas
+
+
 async def chat_chunks(model: LoadedModel, job: Job, control: GenerationControl, on_done: StatsSink
                       ) -> AsyncIterator[ChatCompletionChunk]:
     ids = ChunkIds("chatcmpl", model.model_id)
-    started: set[int] = set()
+    readers: dict[int, ToolCallReader] = {}
+    call_ids: dict[int, list[str]] = {}
     finished: list[ChoiceStats] = []
+    plan = job.plan
 
     def chunk(choices, usage=None) -> ChatCompletionChunk:
         return ChatCompletionChunk(ids.id, ids.created, ids.model, choices, usage)
 
     async with aclosing(run_choices(model, job, control)) as choices:
         async for index, piece, stats in choices:
-            if index not in started:
-                started.add(index)
+            if index not in readers:
+                readers[index] = plan.tool_call_reader()
+                call_ids[index] = []
                 yield chunk([ChunkChoice(index, Delta("assistant", ""), None, None)])
+            reader = readers[index]
             if piece is None:
                 finished.append(stats)
-                yield chunk([ChunkChoice(index, Delta(None, None), None, stats.finish_reason)])
+                finish = stats.finish_reason
+                if reader is not None:
+                    for delta in _tool_deltas(reader.finish(), call_ids[index]):
+                        yield chunk([ChunkChoice(index, delta, None, None)])
+                    if reader.complete and finish == "stop":
+                        finish = "tool_calls"
+                yield chunk([ChunkChoice(index, Delta(None, None), None, finish)])
                 continue
             logprobs = chat_logprobs(model.tokenizer, piece.logprobs) if job.sampling.top_logprobs is not None else None
-            yield chunk([ChunkChoice(index, Delta(None, piece.text), logprobs, None)])
+            if reader is None:
+                yield chunk([ChunkChoice(index, Delta(None, piece.text), logprobs, None)])
+                continue
+            deltas = _tool_deltas(reader.push(piece.text), call_ids[index]) or ([Delta(None, "")] if logprobs else [])
+            for position, delta in enumerate(deltas):
+                yield chunk([ChunkChoice(index, delta, logprobs if position == 0 else None, None)])
     on_done(finished)
     if job.include_usage:
-        yield chunk([], usage_of(len(job.prompt), finished))
+        yield chunk([], usage_of(len(job.prompt), finished, _grammar_init(job)))
 
 
 async def completion_chunks(model: LoadedModel, job: Job, control: GenerationControl, on_done: StatsSink
@@ -147,4 +186,4 @@ async def completion_chunks(model: LoadedModel, job: Job, control: GenerationCon
             yield chunk([CompletionChoice(index, piece.text, logprobs, None)])
     on_done(finished)
     if job.include_usage:
-        yield chunk([], usage_of(len(job.prompt), finished))
+        yield chunk([], usage_of(len(job.prompt), finished, _grammar_init(job)))
