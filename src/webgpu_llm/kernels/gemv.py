@@ -26,9 +26,17 @@ MIN_WORKGROUP = 32
 MAX_WORKGROUP = 128
 UNITS_PER_INVOCATION = 4  # 16-byte loads per row per invocation, before capping the workgroup
 
-# gemv_cpu.wgsl: outputs per invocation and invocations per workgroup.
-CPU_ROWS = 4
-CPU_WORKGROUP = 16
+# gemv_cpu.wgsl. CPU implementations load storage buffers lane by lane, x as much as the weights: a
+# q4 group costs a lane 32 loads of x (+16 of the norm weight) and 5 per row, so more rows per
+# invocation share x better, until the accumulators (ACC_ROWS) no longer fit in registers.
+# Swept on SmolLM2's decode shapes (ms of GEMV per step; lavapipe AVX2 2 cores / SwiftShader):
+# q4 4 rows 61 / 290, 8 rows 61 / 255, 16 rows 55-67 / 193, 32 rows 111 / 207; the SwiGLU product
+# (twice the accumulators) got slower past 16 on lavapipe; 16-bit weights past 8 accumulators.
+CPU_ACCUMULATORS_Q4 = 16
+CPU_ACCUMULATORS_16BIT = 8
+# Invocations per workgroup: lavapipe runs 8 lanes (256-bit SIMD) at once, so fewer idle lanes; 8
+# measured as fast as 16 and 32, with fewer rows stranded in a matrix's last workgroup.
+CPU_WORKGROUP = 8
 
 
 def _workgroup_size(units: int) -> int:
@@ -66,7 +74,8 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
     if norm is not None:
         defines["EPS"] = float(eps)
     if cpu:
-        rows = rows or CPU_ROWS
+        accumulators = CPU_ACCUMULATORS_Q4 if defines["QUANTIZED"] else CPU_ACCUMULATORS_16BIT
+        rows = rows or accumulators // (2 if swiglu else 1)
         return KernelVariant.of("gemv_cpu.wgsl", ROWS=rows, ACC_ROWS=2 * rows if swiglu else rows,
                                 WORKGROUP=CPU_WORKGROUP, BLOCKS=-(-n // (CPU_WORKGROUP * rows)), **defines)
     return _gpu_variant(defines, rows, bool(subgroups))
