@@ -27,15 +27,16 @@ MAX_WORKGROUP = 128
 UNITS_PER_INVOCATION = 4  # 16-byte loads per row per invocation, before capping the workgroup
 
 # gemv_cpu.wgsl. CPU implementations load storage buffers lane by lane, x as much as the weights: a
-# q4 group costs a lane 32 loads of x (+16 of the norm weight) and 5 per row, so more rows per
-# invocation share x better, until the accumulators (ACC_ROWS) no longer fit in registers.
-# Swept on SmolLM2's decode shapes (ms of GEMV per step; lavapipe AVX2 2 cores / SwiftShader):
-# q4 4 rows 61 / 290, 8 rows 61 / 255, 16 rows 55-67 / 193, 32 rows 111 / 207; the SwiGLU product
-# (twice the accumulators) got slower past 16 on lavapipe; 16-bit weights past 8 accumulators.
+# q4 group costs each lane 32 x values (+16 norm-weight words with NORM) and 5 words per row, so
+# more rows per invocation share x better, until the accumulators (ACC_ROWS) spill from registers.
+# Swept on SmolLM2's decode shapes, best of 3-4 on a shared 2-core machine (ms of GEMV per step,
+# lavapipe AVX2 / SwiftShader): q4 at 4 rows 64 / 290, 8 rows 61 / 255, 16 rows 55-68 / 193,
+# 32 rows 111 / 207; lavapipe's SwiGLU product (twice the accumulators) slowed past 16
+# accumulators, 16-bit weights past 8.
 CPU_ACCUMULATORS_Q4 = 16
 CPU_ACCUMULATORS_16BIT = 8
-# Invocations per workgroup: lavapipe runs 8 lanes (256-bit SIMD) at once, so fewer idle lanes; 8
-# measured as fast as 16 and 32, with fewer rows stranded in a matrix's last workgroup.
+# Invocations per workgroup: lavapipe runs 8 lanes (256-bit SIMD) at once and was ~2x slower at 4;
+# 8 was as fast as 16 or better (q4, 16 rows: 55 vs 80 ms lavapipe, 193 vs 228 SwiftShader).
 CPU_WORKGROUP = 8
 
 
