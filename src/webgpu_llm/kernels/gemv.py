@@ -26,9 +26,18 @@ MIN_WORKGROUP = 32
 MAX_WORKGROUP = 128
 UNITS_PER_INVOCATION = 4  # 16-byte loads per row per invocation, before capping the workgroup
 
-# gemv_cpu.wgsl: outputs per invocation and invocations per workgroup.
-CPU_ROWS = 4
-CPU_WORKGROUP = 16
+# gemv_cpu.wgsl. CPU implementations load storage buffers lane by lane, x as much as the weights: a
+# q4 group costs each lane 32 x values (+16 norm-weight words with NORM) and 5 words per row, so
+# more rows per invocation share x better, until the accumulators (ACC_ROWS) spill from registers.
+# Swept on SmolLM2's decode shapes, best of 3-4 on a shared 2-core machine (ms of GEMV per step,
+# lavapipe AVX2 / SwiftShader): q4 at 4 rows 64 / 290, 8 rows 61 / 255, 16 rows 55-68 / 193,
+# 32 rows 111 / 207; lavapipe's SwiGLU product (twice the accumulators) slowed past 16
+# accumulators, 16-bit weights past 8.
+CPU_ACCUMULATORS_Q4 = 16
+CPU_ACCUMULATORS_16BIT = 8
+# Invocations per workgroup: lavapipe runs 8 lanes (256-bit SIMD) at once and was ~2x slower at 4;
+# 8 was as fast as 16 or better (q4, 16 rows: 55 vs 80 ms lavapipe, 193 vs 228 SwiftShader).
+CPU_WORKGROUP = 8
 
 
 def _workgroup_size(units: int) -> int:
@@ -66,7 +75,8 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
     if norm is not None:
         defines["EPS"] = float(eps)
     if cpu:
-        rows = rows or CPU_ROWS
+        accumulators = CPU_ACCUMULATORS_Q4 if defines["QUANTIZED"] else CPU_ACCUMULATORS_16BIT
+        rows = rows or accumulators // (2 if swiglu else 1)
         return KernelVariant.of("gemv_cpu.wgsl", ROWS=rows, ACC_ROWS=2 * rows if swiglu else rows,
                                 WORKGROUP=CPU_WORKGROUP, BLOCKS=-(-n // (CPU_WORKGROUP * rows)), **defines)
     return _gpu_variant(defines, rows, bool(subgroups))

@@ -47,7 +47,7 @@ class LlamaGraph:
                  formats: WeightFormats, sizes: GraphSizes):
         self.device, self.config, self.weights, self.formats, self.sizes = device, config, weights, formats, sizes
         self.subgroups = device.features.subgroups
-        self.cpu_adapter = device.info.adapter_type == "CPU"  # GEMV row blocks are sized for it
+        self.cpu_adapter = device.info.adapter_type == "CPU"  # picks the CPU GEMV kernel (gemv_cpu.wgsl)
         self._pooled: list[Buffer] = []
         self._prefill_lists: dict[tuple[int, bool], tuple[Dispatch, ...]] = {}
         self._make_buffers()
