@@ -5,17 +5,16 @@ patterns, `datetime` for dates, `decimal` for bounds, and llguidance (the
 native engine) for which JSON string texts are allowed.
 """
 
-import datetime
 import json
 import random
 import re
 from decimal import Decimal
 from itertools import product
 
-import jsonschema
 import pytest
 
 from ebnf_schema_cases import CASES, REFUSED
+from json_checks import format_ok, schema_accepts
 from xgrammar_node import XGrammarNode
 from webgpu_llm.grammar.ebnf_text import literal_trie
 from webgpu_llm.grammar.json_ebnf import json_schema_ebnf
@@ -23,47 +22,12 @@ from webgpu_llm.grammar.json_text import encode_string
 from webgpu_llm.grammar.number_ranges import integer_range, number_range
 from webgpu_llm.grammar.spec import GrammarError
 
-RFC3339_OFFSET = re.compile(r"(Z|[+-]\d\d:\d\d)$")
-
 
 @pytest.fixture(scope="module")
 def xg():
     node = XGrammarNode()
     yield node
     node.close()
-
-
-def _format_ok(fmt: str, text: str) -> bool:
-    """Formats jsonschema leaves unchecked without its optional packages, checked with the stdlib."""
-    try:
-        if fmt == "date-time":
-            date, _, time = text.partition("T")
-            return _format_ok("date", date) and _format_ok("time", time)
-        if fmt == "time":
-            clock = RFC3339_OFFSET.sub("", text)
-            return bool(RFC3339_OFFSET.search(text)) and datetime.time.fromisoformat(clock) is not None \
-                and re.fullmatch(r"\d\d:\d\d:\d\d(\.\d+)?", clock) is not None
-        if fmt == "date":
-            return re.fullmatch(r"\d{4}-\d\d-\d\d", text) is not None and datetime.date.fromisoformat(text) is not None
-    except ValueError:
-        return False
-    return True
-
-
-def _formats_hold(schema, value) -> bool:
-    if isinstance(schema, dict):
-        if schema.get("type") == "string" and "format" in schema and isinstance(value, str):
-            return _format_ok(schema["format"], value)
-    return True
-
-
-def schema_accepts(schema: dict, text: str) -> bool:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return False
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    return validator.is_valid(value) and _formats_hold(schema, value)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -243,7 +207,7 @@ def test_date_format_knows_month_lengths_and_leap_years(xg):
                 texts.append(f"{year:04d}-{month:02d}-{day:02d}")
     texts += ["0000-01-01", "2024-1-01", "24-01-01", "2024-01-1"]
     verdicts = xg.accepts(ebnf, [f'"{t}"' for t in texts])
-    wrong = [(t, v) for t, v in zip(texts, verdicts) if v != _format_ok("date", t)]
+    wrong = [(t, v) for t, v in zip(texts, verdicts) if v != format_ok("date", t)]
     assert wrong == []
 
 

@@ -1,14 +1,11 @@
 // The real web-xgrammar under node, for the grammar tests (tests/grammar/xgrammar_node.py).
 // One request per stdin line, one JSON reply per stdout line:
-//   {op: "check", ebnf, strings}            -> {accepted: [bool]}  (xgrammar's own string matcher)
-//   {op: "tokenizer", info}                 -> {}                  GrammarBridge.setTokenizer
-//   {op: "compile", ebnf}                   -> {id}
-//   {op: "matcher", compiled}               -> {id, mask}          mask: base64 of the bitmask bytes
-//   {op: "accept", matcher, token}          -> {ok, mask, terminated}
-//   {op: "rollback", matcher, count}        -> {mask, terminated}
-//   {op: "write", matcher, buffer, offset}  -> {writes}            what GrammarBridge handed to writeBuffer
+//   {op: "check", ebnf, strings}   -> {accepted: [bool]}   xgrammar's own string matcher, no tokenizer
+//   {op: "call", method, args}     -> {result}             a method of web/grammar.js's GrammarBridge
+//   {op: "mask", matcher}          -> {mask}               base64 of the matcher's next-token bitmask
+//   {op: "writes"}                 -> {writes}             what the bridge handed to writeBuffer since last asked
 // Errors answer {error: message}. Node has no WebGPU: the "GPU" here records writeBuffer calls;
-// the browser test (tests/web/test_grammar_gpu.py) writes into a real GPU buffer.
+// tests/web/test_grammar_gpu.py writes into a real GPU buffer in Chromium.
 import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
@@ -23,6 +20,8 @@ const xgrammar = await loadXGrammar({ xgrammarURL: pathToFileURL(bundlePath).hre
 const writes = [];
 const recordingGpu = { writeBuffer: (id, offset, data) => writes.push({ id, offset, data: b64(data) }) };
 const bridge = new GrammarBridge(recordingGpu, xgrammar);
+const METHODS = new Set(["setTokenizer", "compile", "createMatcher", "accept", "writeMask", "isTerminated",
+  "rollback", "dispose"]);
 
 function b64(bytes) {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
@@ -42,24 +41,13 @@ async function check(ebnf, strings) {
 async function handle(request) {
   switch (request.op) {
     case "check": return check(request.ebnf, request.strings);
-    case "tokenizer": await bridge.setTokenizer(request.info); return {};
-    case "compile": return { id: await bridge.compile(request.ebnf) };
-    case "matcher": {
-      const id = await bridge.createMatcher(request.compiled);
-      return { id, mask: b64(bridge.maskBytes(id)), terminated: bridge.isTerminated(id) };
+    case "call": {
+      if (!METHODS.has(request.method)) throw new Error(`GrammarBridge has no method ${request.method}`);
+      const result = await bridge[request.method](...request.args);
+      return { result: result === undefined ? null : result };
     }
-    case "accept": {
-      const ok = bridge.accept(request.matcher, request.token);
-      return { ok, mask: b64(bridge.maskBytes(request.matcher)), terminated: bridge.isTerminated(request.matcher) };
-    }
-    case "rollback":
-      bridge.rollback(request.matcher, request.count);
-      return { mask: b64(bridge.maskBytes(request.matcher)), terminated: bridge.isTerminated(request.matcher) };
-    case "write":
-      writes.length = 0;
-      bridge.writeMask(request.matcher, request.buffer, request.offset);
-      return { writes: [...writes] };
-    case "dispose": bridge.dispose(request.id); return {};
+    case "mask": return { mask: b64(bridge.maskBytes(request.matcher)) };
+    case "writes": return { writes: writes.splice(0) };
     default: throw new Error(`unknown op ${request.op}`);
   }
 }

@@ -45,6 +45,17 @@ class XGrammarNode:
             raise XGrammarError(reply["error"])
         return reply
 
+    def bridge(self) -> "NodeGrammarBridge":
+        """web/grammar.js's GrammarBridge in this node, with the method names grammar/browser.py calls."""
+        return NodeGrammarBridge(self)
+
+    def mask(self, matcher_id: int) -> bytes:
+        return base64.b64decode(self.call(op="mask", matcher=matcher_id)["mask"])
+
+    def writes(self) -> list[dict]:
+        """The writeBuffer calls since last asked: [{id, offset, data (bytes)}]."""
+        return [{**w, "data": base64.b64decode(w["data"])} for w in self.call(op="writes")["writes"]]
+
     def accepts(self, ebnf: str, strings: list[str]) -> list[bool]:
         """Whether xgrammar's grammar accepts each whole string (no tokenizer involved)."""
         return self.call(op="check", ebnf=ebnf, strings=strings)["accepted"]
@@ -57,8 +68,24 @@ class XGrammarNode:
             self.process.kill()
 
 
-def mask_bytes(reply: dict) -> bytes:
-    return base64.b64decode(reply["mask"])
+class NodeGrammarBridge:
+    """Calls GrammarBridge methods in node the way Pyodide calls them in the browser: the JS
+    methods that return promises are awaited, the others answer at once; JS errors are raised."""
+
+    ASYNC = frozenset({"setTokenizer", "compile", "createMatcher"})
+
+    def __init__(self, node: XGrammarNode):
+        self._node = node
+
+    def __getattr__(self, method: str):
+        def call(*args):
+            return self._node.call(op="call", method=method, args=list(args))["result"]
+
+        if method in self.ASYNC:
+            async def call_async(*args):
+                return call(*args)
+            return call_async
+        return call
 
 
 def allowed_ids(mask: bytes) -> list[int]:
