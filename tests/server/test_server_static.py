@@ -80,7 +80,7 @@ def test_xgrammar_bundle(server_url):
     folder = find_xgrammar_dir()
     assert folder is not None, "web-xgrammar is missing: make install puts it in node_modules/@mlc-ai/web-xgrammar"
     for path in (folder / "index.js", folder / "xgrammar.d.ts"):
-        assert_served(httpx.get(f"{server_url}/xgrammar/{path.name}"), path)
+        assert_served(httpx.get(f"{server_url}/@mlc-ai/web-xgrammar/lib/{path.name}"), path)
 
 
 def test_model_files_are_served_exactly(server_url, smollm2):
@@ -105,7 +105,7 @@ def traversal_paths(model_cache: Path) -> list[str]:
         "/lib/../cli.py", "/lib/%2e%2e/cli.py", "/lib/%2E%2E/cli.py", "/lib/..%2fcli.py", "/lib/%2e%2e%2fcli.py",
         "/lib/..%5ccli.py", "/lib/./../cli.py", "/..%2f..%2fcli.py", "/%2e%2e/%2e%2e/cli.py", "/../../cli.py",
         "/pyodide/../../pyproject.toml", "/pyodide/%2e%2e%2f%2e%2e%2fpyproject.toml",
-        "/xgrammar/../../../../pyproject.toml", "/xgrammar/%2e%2e%2fpackage.json",
+        "/@mlc-ai/web-xgrammar/lib/../../../../pyproject.toml", "/@mlc-ai/web-xgrammar/lib/%2e%2e%2fpackage.json",
         f"{model}/../../secret.txt", f"{model}/%2e%2e/%2e%2e/secret.txt", f"{model}/..%2f..%2fsecret.txt",
         "/models/..%2fsecret.txt/resolve/main/x", "/models/%2e%2e/resolve/main/secret.txt",
         "//etc/passwd", "/%2fetc%2fpasswd", "/lib//etc/passwd", "/lib/%2fetc%2fpasswd", f"{model}//etc/passwd",
@@ -160,7 +160,7 @@ def test_without_pyodide_its_route_is_404(fake_client):
 
 
 def test_without_xgrammar_its_route_is_404(fake_client):
-    response = fake_client.get("/xgrammar/index.js")
+    response = fake_client.get("/@mlc-ai/web-xgrammar/lib/index.js")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 

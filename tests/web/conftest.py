@@ -44,8 +44,8 @@ def models_dir(tmp_path):
 @pytest.fixture
 def server(models_dir):
     """fixtures/ at /, the JS client at /lib/, this test's model files at /models/, Pyodide at /pyodide/,
-    web-xgrammar at /xgrammar/."""
-    mounts = {"/lib/": WEB_DIR, "/models/": models_dir, "/pyodide/": PYODIDE_DIR, "/xgrammar/": XGRAMMAR_DIR}
+    web-xgrammar where `webgpu-llm serve` has it."""
+    mounts = {"/lib/": WEB_DIR, "/models/": models_dir, "/pyodide/": PYODIDE_DIR, "/@mlc-ai/web-xgrammar/lib/": XGRAMMAR_DIR}
     with StaticServer(FIXTURES, mounts=mounts) as static:
         yield static
 

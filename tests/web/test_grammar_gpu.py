@@ -1,5 +1,5 @@
 """The browser grammar engine end to end in headless Chromium: Pyodide runs grammar/browser.py's
-XGrammarBackend over web/grammar.js (web-xgrammar from /xgrammar/), with the real SmolLM2 tokenizer,
+XGrammarBackend over web/grammar.js (web-xgrammar as served), with the real SmolLM2 tokenizer,
 and the matcher's mask is written into a real GPU buffer (SwiftShader WebGPU) and read back.
 
 The mask read back must equal the bytes grammar.js holds, and its allowed ids must be exactly the

@@ -5,7 +5,7 @@
     /lib/webgpu_llm-<version>-py3-none-any.whl           built in memory at start (wheel.py)
     /lib/<file>                                          files directly in web/ (the JS client)
     /pyodide/<file>                                      Pyodide's npm files (pyodide_dir.py)
-    /xgrammar/<file>                                     web-xgrammar's bundle (xgrammar_dir.py)
+    /@mlc-ai/web-xgrammar/lib/<file>                     web-xgrammar's bundle (xgrammar_dir.py)
     /models/<model_id>/resolve/main/<file>               a cached model's files (WebLLM's URL layout)
     /  and  /<path>                                      the chat app in web/app/ (index.html at /)
 """
@@ -75,7 +75,7 @@ def build_app(settings: ServerSettings) -> Starlette:
         Route(f"/lib/{wheel_name}", wheel),
         Route("/lib/{file:path}", lib_file),
         Route("/pyodide/{file:path}", pyodide_file),
-        Route("/xgrammar/{file:path}", xgrammar_file),
+        Route("/@mlc-ai/web-xgrammar/lib/{file:path}", xgrammar_file),
         Route("/models/{model_id}/resolve/main/{file:path}", model_file),
         Route("/{path:path}", app_file),
     ])

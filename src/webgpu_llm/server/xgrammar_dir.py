@@ -1,6 +1,7 @@
-"""Where web-xgrammar's bundle (the npm package `@mlc-ai/web-xgrammar`, its lib/) is, for `/xgrammar/`.
+"""Where web-xgrammar's bundle (the npm package `@mlc-ai/web-xgrammar`, its lib/) is, served at
+`/@mlc-ai/web-xgrammar/lib/`: the place npm gives it beside a `webgpu-llm` package too, so the
+client's relative `../@mlc-ai/web-xgrammar/lib/index.js` finds it in both layouts.
 
-The browser's grammar engine (web/grammar.js) imports `/xgrammar/index.js`.
 Looked up in this order: $WEBGPU_LLM_XGRAMMAR (the package folder),
 ./node_modules/@mlc-ai/web-xgrammar, then the same next to the source
 checkout (where `make install` puts it). A folder counts when its lib/ holds
@@ -16,7 +17,7 @@ XGRAMMAR_ENV = "WEBGPU_LLM_XGRAMMAR"
 XGRAMMAR_NPM = "@mlc-ai/web-xgrammar@0.1.27"
 PACKAGE = Path("node_modules") / "@mlc-ai" / "web-xgrammar"
 CHECKOUT_ROOT = Path(__file__).resolve().parents[3]  # src/webgpu_llm/server/ -> the checkout
-MISSING_HINT = (f"web-xgrammar not found, so /xgrammar/ answers 404 and the browser engine cannot apply "
+MISSING_HINT = (f"web-xgrammar not found, so /@mlc-ai/web-xgrammar/lib/ answers 404 and the browser engine cannot apply "
                 f"grammars (response_format, tools); get it with `npm install {XGRAMMAR_NPM}` beside Pyodide")
 
 

@@ -17,7 +17,7 @@
 // sw.js, a service worker cannot import() Pyodide: the extension ships a copy
 // of it and passes runtimeOptions = {loadPyodide, createPyodideModule, pyodideURL},
 // imported statically; for grammars (response_format, tools) likewise web-xgrammar:
-// `import "./xgrammar/index.js"` and {xgrammar: globalThis.xgrammar}.
+// `import "./@mlc-ai/web-xgrammar/lib/index.js"` (a copy of it) and {xgrammar: globalThis.xgrammar}.
 
 import { TransportError } from "./errors.js";
 import { EXTENSION_PORT_NAME, newUuid } from "./messages.js";

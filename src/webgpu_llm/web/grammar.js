@@ -12,8 +12,9 @@
 // its last word); the stop tokens are allowed exactly when the grammar may end;
 // after a stop token, or after a token the grammar refused, only stop tokens are.
 
-/** Where web-xgrammar's bundle is served next to this library (`webgpu-llm serve`). */
-export const DEFAULT_XGRAMMAR_URL = new URL("../xgrammar/index.js", import.meta.url).href;
+/** Where web-xgrammar's bundle is beside this library, both as `webgpu-llm serve` serves it
+ * and as npm installs the two packages. */
+export const DEFAULT_XGRAMMAR_URL = new URL("../@mlc-ai/web-xgrammar/lib/index.js", import.meta.url).href;
 
 /**
  * web-xgrammar's API object. Its bundle is UMD: imported as a module it defines

@@ -9,7 +9,7 @@
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 import createPyodideModule from "../pyodide/pyodide.asm.mjs";
-import "../xgrammar/index.js";
+import "../@mlc-ai/web-xgrammar/lib/index.js";
 import { ServiceWorkerMLCEngineHandler } from "./service_worker.js";
 
 new ServiceWorkerMLCEngineHandler({ loadPyodide, createPyodideModule, xgrammar: globalThis.xgrammar });
