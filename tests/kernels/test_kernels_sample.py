@@ -7,9 +7,9 @@ import pytest
 
 from kernel_harness import run_kernel
 from sampling_reference import chosen_token, draw_margin, kept_tokens, log_softmax, processed_logits, top_logprobs
-from webgpu_llm.kernels.sample import (LOGPROB_ROW, MAX_TOP_LOGPROBS, SAMPLE_WORKGROUPS, prompt_mask,
-                                       sample_kernel, uniform_draw)
-from webgpu_llm.kernels.step_params import FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
+from webgpu_llm.kernels.sample import (LOGPROB_ROW, MAX_TOP_LOGPROBS, SAMPLE_WORKGROUPS, sample_kernel,
+                                       token_masks, uniform_draw)
+from webgpu_llm.kernels.step_params import FLAG_GRAMMAR, FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
 
 UNTOUCHED = 0xDEADBEEF
 RNG = np.random.default_rng(7)
@@ -17,7 +17,7 @@ LOGITS_1000 = (RNG.standard_normal(1000) * 3).astype(np.float32)  # (1000,)
 
 
 def run_sampler(device, subgroups, logits, params: StepParams, *, bias=None, counts=None, prompt_ids=(),
-                workgroup=256) -> dict[str, np.ndarray]:
+                allowed=None, workgroup=256) -> dict[str, np.ndarray]:
     """One sampler dispatch; returns processed, logprob_out, generated_counts, tokens, history."""
     vocab = len(logits)
     capacity = params.history_capacity
@@ -25,7 +25,7 @@ def run_sampler(device, subgroups, logits, params: StepParams, *, bias=None, cou
         "logits": np.asarray(logits, np.float32),                                   # (V,)
         "logit_bias": np.zeros(vocab, np.float32) if bias is None else np.asarray(bias, np.float32),
         "generated_counts": np.zeros(vocab, np.uint32) if counts is None else np.asarray(counts, np.uint32),
-        "prompt_mask": np.array(prompt_mask(prompt_ids, vocab), np.uint32),         # (ceil(V/32),)
+        "token_masks": np.array(token_masks(prompt_ids, vocab, allowed), np.uint32),  # (2, ceil(V/32))
         "tokens": np.full(1, UNTOUCHED, np.uint32),
         "history": np.full(capacity, UNTOUCHED, np.uint32),                         # (capacity,)
     }
@@ -235,3 +235,62 @@ def test_sample_kernel_rejects_bad_sizes():
     with pytest.raises(ValueError):
         sample_kernel(1000, False, workgroup=96)
     assert sample_kernel(1000, True).key != sample_kernel(1000, False).key
+
+
+# ---- grammar mask (row 1 of token_masks, under FLAG_GRAMMAR) ----
+
+def masked_reference(logits, allowed) -> np.ndarray:
+    """The reference sees only allowed tokens: the others are -inf (never kept, zero mass)."""
+    out = np.full(len(logits), -np.inf, np.float32)
+    out[list(allowed)] = np.asarray(logits, np.float32)[list(allowed)]
+    return out
+
+
+def test_grammar_mask_greedy_picks_the_best_allowed_token_and_only_when_flagged(device, subgroups):
+    vocab = 49152 + 3
+    logits = (np.random.default_rng(3).standard_normal(vocab) * 3).astype(np.float32)
+    order = np.argsort(-logits)
+    allowed = [int(order[5]), int(order[900]), vocab - 1]  # the best allowed is the 6th best overall
+    on = StepParams(flags=FLAG_GRAMMAR)
+    out = run_sampler(device, subgroups, logits, on, allowed=allowed)
+    assert int(out["tokens"][0]) == int(order[5])
+    assert np.all(out["processed"][np.setdiff1d(np.arange(vocab), allowed)] < -1e38)
+    np.testing.assert_array_equal(out["processed"][allowed], logits[allowed])
+    assert sampled(device, subgroups, logits, StepParams(), allowed=allowed) == int(order[0])  # flag off
+
+
+def test_grammar_mask_outranks_logit_bias_and_penalties(device, subgroups):
+    logits = LOGITS_1000.copy()
+    allowed = [3, 500, 999]
+    bias = np.zeros(1000, np.float32)
+    bias[int(np.argmax(logits))] = 100.0  # a forced token the grammar does not allow
+    counts = np.zeros(1000, np.uint32)
+    counts[allowed] = 50  # allowed tokens pushed far down by penalties stay choosable
+    params = StepParams(flags=FLAG_GRAMMAR | FLAG_LOGIT_BIAS, frequency_penalty=2.0, presence_penalty=2.0)
+    token = sampled(device, subgroups, logits, params, allowed=allowed, bias=bias, counts=counts)
+    assert token == allowed[int(np.argmax(logits[allowed]))]
+
+
+@pytest.mark.parametrize("top_k, top_p", [(0, 1.0), (200, 0.9), (2, 1.0)])
+def test_grammar_mask_draws_follow_the_reference_over_allowed_tokens(device, subgroups, top_k, top_p):
+    vocab = 1000
+    logits = (np.random.default_rng(11).standard_normal(vocab) * 2).astype(np.float32)
+    allowed = sorted(np.random.default_rng(12).choice(vocab, 37, replace=False).tolist())
+    reference = masked_reference(logits, allowed)
+    chosen = set()
+    for seed in range(24):
+        params = StepParams(temperature=0.9, top_k=top_k, top_p=top_p, seed=seed * 31 + 5, step=seed,
+                            flags=FLAG_GRAMMAR, history_capacity=2)
+        token = sampled(device, subgroups, logits, params, allowed=allowed)
+        assert token in allowed
+        if draw_margin(reference, params) >= 1e-5:
+            assert token == chosen_token(reference, params), seed
+        chosen.add(token)
+    assert len(chosen) >= (2 if top_k == 2 else 4)
+
+
+def test_grammar_mask_with_one_allowed_token_draws_it_at_any_seed(device, subgroups):
+    flat = np.zeros(1000, np.float32)  # every masked token ties with the allowed one before the mask
+    for seed in range(8):
+        params = StepParams(temperature=1.0, top_k=500, seed=seed, flags=FLAG_GRAMMAR)
+        assert sampled(device, subgroups, flat, params, allowed=[777]) == 777

@@ -4,7 +4,9 @@ Follows `Conversation.as_prompt` in MLC-LLM
 (python/mlc_llm/protocol/conversation_protocol.py) and how MLC's engine fills
 a template from a chat request (a leading system message replaces the
 template's `system_message`; a trailing empty assistant turn is the
-generation prompt). Standard library only (DESIGN.md, decision 1).
+generation prompt). Tools, tool calls and tool results are first written
+into plain turns by tool_format.py (the Hermes-style format). Standard
+library only (DESIGN.md, decision 1).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from .template import (FUNCTION_PLACEHOLDER, ROLE_PLACEHOLDERS, SYSTEM_PLACEHOLDER,
                        ConversationError, ConvTemplate)
+from .tool_format import apply_tool_format, uses_tool_format
 
 OPENAI_ROLES = ("system", "user", "assistant", "tool")
 
@@ -27,8 +30,16 @@ class Prompt:
 
 
 def render_prompt(template: ConvTemplate, messages: list[dict[str, Any]],
-                  add_generation_prompt: bool = True) -> Prompt:
-    """Render `messages` with `template`; raise ConversationError on bad input."""
+                  add_generation_prompt: bool = True,
+                  tools: list[dict[str, Any]] | None = None) -> Prompt:
+    """Render `messages` with `template`; raise ConversationError on bad input.
+
+    `tools` are OpenAI tool dicts ({"type": "function", "function": {...}}), as a
+    chat template's `tools` receives them; with tools, or with assistant
+    `tool_calls` in the messages, tool_format.py's format applies.
+    """
+    if isinstance(messages, list) and uses_tool_format(messages, tools):
+        messages = apply_tool_format(template, messages, tools)
     system_message, turns = _split_system(template, messages)
     history = [(role, content) for role, content in template.messages]
     turns = history + turns

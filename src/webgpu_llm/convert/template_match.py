@@ -72,15 +72,17 @@ def _environment() -> jinja2.sandbox.ImmutableSandboxedEnvironment:
 
 def render_jinja_chat(jinja_source: str, messages: list[dict[str, Any]],
                       special_tokens: dict[str, str],
-                      add_generation_prompt: bool = True) -> str:
+                      add_generation_prompt: bool = True,
+                      tools: list[dict[str, Any]] | None = None) -> str:
     """Render a chat template as HF transformers does; JinjaRejected if it refuses.
 
-    `special_tokens` holds e.g. {"bos_token": "<s>", "eos_token": "</s>"}.
+    `special_tokens` holds e.g. {"bos_token": "<s>", "eos_token": "</s>"};
+    `tools` goes to the template's `tools` (transformers passes None without tools).
     """
     try:
         template = _environment().from_string(jinja_source)
         return template.render(messages=messages, add_generation_prompt=add_generation_prompt,
-                               **special_tokens)
+                               tools=tools, **special_tokens)
     except (jinja2.exceptions.TemplateError, TypeError) as error:
         # TypeError: e.g. `'text' + none` in a template that assumes a field.
         raise JinjaRejected(str(error)) from error

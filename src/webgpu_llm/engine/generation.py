@@ -2,7 +2,8 @@
 
 The loop is `runner.generate` (GPU, steps in flight) -> streaming
 detokenizer -> stop strings -> pieces. Stop tokens and stop strings end the
-loop; the runner then drops the steps still in flight.
+loop; the runner then drops the steps still in flight. Under a grammar
+(`constraint`), a completed grammar ends it too, with finish_reason "stop".
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import AsyncIterator
 
 from ..tokenizer import StreamingDetokenizer
 from .loader import LoadedModel
-from .runner import SampledToken, SamplingSetup
+from .runner import Constraint, SampledToken, SamplingSetup
 from .stop import StopMatcher
 
 
@@ -42,6 +43,8 @@ class ChoiceStats:
     started: float = 0.0
     first_token_at: float = 0.0
     finished_at: float = 0.0
+    mask_seconds: float = 0.0  # grammar: CPU time advancing the matcher and writing masks
+    masks: int = 0
 
 
 @dataclass
@@ -53,7 +56,7 @@ class GenerationControl:
 
 async def generate_choice(model: LoadedModel, prompt: list[int], sampling: SamplingSetup, max_new: int,
                           stop_strings: list[str], ignore_eos: bool, control: GenerationControl,
-                          stats: ChoiceStats) -> AsyncIterator[Piece]:
+                          stats: ChoiceStats, constraint: Constraint | None = None) -> AsyncIterator[Piece]:
     runner, tokenizer = model.runner, model.tokenizer
     stats.prompt_tokens = len(prompt)
     stats.prefilled_tokens = len(prompt) - runner.reusable_prefix(prompt)
@@ -65,7 +68,7 @@ async def generate_choice(model: LoadedModel, prompt: list[int], sampling: Sampl
     stats.finish_reason = "length"
     cut_by_stop_string = False
     # aclosing: on a stop, the runner's steps in flight are dropped now, not at garbage collection.
-    async with aclosing(runner.generate(prompt, sampling, max_new)) as tokens:
+    async with aclosing(runner.generate(prompt, sampling, max_new, constraint)) as tokens:
         async for sampled in tokens:
             stats.completion_tokens += 1
             if stats.completion_tokens == 1:
@@ -92,6 +95,10 @@ async def generate_choice(model: LoadedModel, prompt: list[int], sampling: Sampl
             yield Piece(tail)
         if matcher.stopped:  # a stop string that could still have grown, settled at the end
             stats.finish_reason = "stop"
+    if constraint is not None:
+        stats.mask_seconds, stats.masks = constraint.mask_seconds, constraint.masks
+        if constraint.terminated and stats.finish_reason == "length":
+            stats.finish_reason = "stop"  # the grammar completed on the last token allowed
     stats.finished_at = time.perf_counter()
 
 

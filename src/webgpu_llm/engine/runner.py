@@ -4,17 +4,26 @@ It prefills in chunks and decodes with several steps in flight: each step
 is submitted without waiting, the sampled id stays on the GPU for the next
 step, and ids come back through a ring of small staging buffers, `LAG`
 steps behind (DESIGN.md, decision 5). Nothing is created per token.
+
+With a grammar, decode runs one step behind instead (decision 8): the forward
+pass of step t+1 is queued as soon as the sampler of step t is, since its
+input token is already on the GPU; meanwhile the CPU reads token t, advances
+the matcher and writes the mask that the sampler of step t+1 reads. Only
+that small dispatch waits for the CPU.
 """
 
 from __future__ import annotations
 
 import struct
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import AsyncIterator
 
 from ..gpu.device import Buffer, BufferCopy, BufferUsage, Device
-from ..kernels.step_params import FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
+from ..grammar.matcher import GrammarMatcher
+from ..kernels.sample import mask_words, token_bits
+from ..kernels.step_params import FLAG_GRAMMAR, FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
 from ..model.llama import HISTORY_CAPACITY, MAX_TOP_LOGPROBS, GraphSizes, LlamaGraph
 from ..model.llama_config import LlamaConfig
 from ..model.weight_formats import WeightFormats
@@ -39,15 +48,41 @@ class SamplingSetup:
     repetition_penalty: float = 1.0
     logit_bias: dict[int, float] = field(default_factory=dict)
     top_logprobs: int | None = None  # None: no logprobs
+    grammar: bool = False  # the sampler reads a grammar mask (runner.Constraint)
 
     def step_params(self, pos: int, num_tokens: int, step: int) -> StepParams:
-        flags = (FLAG_LOGIT_BIAS if self.logit_bias else 0) | (FLAG_LOGPROBS if self.top_logprobs is not None else 0)
+        flags = ((FLAG_LOGIT_BIAS if self.logit_bias else 0) | (FLAG_LOGPROBS if self.top_logprobs is not None else 0)
+                 | (FLAG_GRAMMAR if self.grammar else 0))
         return StepParams(pos=pos, num_tokens=num_tokens, step=step, seed=self.seed & 0xFFFFFFFF,
                           seed_hi=((self.seed >> 32) & 0xFFFF) | (self.stream_index << 16),
                           temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
                           frequency_penalty=self.frequency_penalty, presence_penalty=self.presence_penalty,
                           repetition_penalty=self.repetition_penalty, num_top_logprobs=self.top_logprobs or 0,
                           flags=flags, history_capacity=HISTORY_CAPACITY)
+
+
+@dataclass
+class Constraint:
+    """A grammar matcher following one generation, and what its masks cost."""
+
+    matcher: GrammarMatcher
+    stop_token_ids: frozenset[int] = frozenset()  # end the answer; the matcher is not fed them
+    mask_seconds: float = 0.0  # CPU time accepting tokens and writing masks
+    masks: int = 0
+    terminated: bool = False  # the grammar completed: nothing but a stop token could follow
+
+    async def next_mask(self, device: Device, buffer: Buffer, offset: int) -> None:
+        started = time.perf_counter()
+        await self.matcher.write_next_mask(device, buffer, offset)
+        self.mask_seconds += time.perf_counter() - started
+        self.masks += 1
+
+    def accept(self, token: int) -> None:
+        started = time.perf_counter()
+        if not self.matcher.accept_token(token):
+            raise RuntimeError(f"the sampler chose token {token}, which the grammar mask did not allow")
+        self.terminated = self.matcher.is_terminated()
+        self.mask_seconds += time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -90,10 +125,8 @@ class ModelRunner:
         """Per-request sampler state: zero counts, prompt mask, logit bias."""
         g, v = self.graph, self.config.vocab_size
         self.device.write_buffer(g.generated_counts, 0, bytes(v * 4))
-        mask = [0] * (-(-v // 32))
-        for token in prompt:
-            mask[token >> 5] |= 1 << (token & 31)
-        self.device.write_buffer(g.prompt_mask, 0, struct.pack(f"<{len(mask)}I", *mask))
+        mask = token_bits(prompt, v)  # row 0 of token_masks; row 1 is the grammar's
+        self.device.write_buffer(g.token_masks, 0, struct.pack(f"<{len(mask)}I", *mask))
         if sampling.logit_bias:
             bias = [0.0] * v
             for token, value in sampling.logit_bias.items():
@@ -143,7 +176,8 @@ class ModelRunner:
                       BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, batch.staging, READ_EVERY * 4,
                                  n * LOGPROB_SLOT)]
         self.device.write_buffer(self.graph.params, 0, params.pack())
-        if dispatches is self.graph.decode_dispatches and self.graph.indirect_attention:
+        decoding = dispatches is self.graph.decode_dispatches or dispatches is self.graph.decode_forward
+        if decoding and self.graph.indirect_attention:
             self.device.write_buffer(self.graph.decode_grid, 0, self.graph.decode_grid_bytes(params.pos))
         self.device.submit(dispatches, copies)
 
@@ -179,14 +213,20 @@ class ModelRunner:
                                     tuple((ids[j], values[2 + 2 * j]) for j in range(MAX_TOP_LOGPROBS))))
         return out
 
-    async def generate(self, prompt: list[int], sampling: SamplingSetup, max_new: int) -> AsyncIterator[SampledToken]:
+    async def generate(self, prompt: list[int], sampling: SamplingSetup, max_new: int,
+                       constraint: Constraint | None = None) -> AsyncIterator[SampledToken]:
         """Prefill, then decode up to max_new tokens, yielding each sampled token.
 
         Up to `lag` steps run ahead of the last id read back; ids come back in
         batches. The consumer stops by breaking out (a stop condition): steps
-        already in flight are dropped and the KV accounting keeps only fed tokens."""
+        already in flight are dropped and the KV accounting keeps only fed tokens.
+        With a `constraint`, decode runs one step behind (`_generate_constrained`)."""
         self.check_fits(len(prompt), max_new)
         self.begin_request(sampling, prompt)
+        if constraint is not None:
+            async for sampled in self._generate_constrained(prompt, sampling, max_new, constraint):
+                yield sampled
+            return
         last_step = max_new - 1
         pending: deque[_Batch] = deque()
         pending.append(self.prefill(prompt, sampling))
@@ -212,6 +252,44 @@ class ModelRunner:
         finally:
             # Tokens fed back so far: every received token but the last one.
             self.kv_tokens = list(prompt) + received[:-1]
+
+    async def _generate_constrained(self, prompt: list[int], sampling: SamplingSetup, max_new: int,
+                                    constraint: Constraint) -> AsyncIterator[SampledToken]:
+        """Decode under a grammar: the forward pass of step s+1 runs on the GPU while the
+        CPU reads token s, advances the matcher and writes the mask of step s+1. Ends
+        after max_new tokens, or once the grammar is complete (constraint.terminated)."""
+        g = self.graph
+        mask_offset = mask_words(self.config.vocab_size) * 4  # row 1 of token_masks
+        logprobs = sampling.top_logprobs is not None
+        received: list[int] = []
+        try:
+            await constraint.next_mask(self.device, g.token_masks, mask_offset)
+            batch = self.prefill(prompt, sampling)  # samples token 0 under the first mask
+            for step in range(max_new):
+                following = step + 1 < max_new
+                if following:  # queued behind this step's sampler: it reads the token on the GPU
+                    self._submit(g.decode_forward, sampling.step_params(len(prompt) + step, 1, step + 1), None)
+                sampled = (await self._read(batch, logprobs))[0]
+                received.append(sampled.token)
+                stop = sampled.token in constraint.stop_token_ids
+                if not stop:
+                    constraint.accept(sampled.token)
+                yield sampled
+                if stop or constraint.terminated or not following:
+                    return
+                await constraint.next_mask(self.device, g.token_masks, mask_offset)
+                self._batches_issued += 1
+                batch = _Batch(step + 1, step + 1, self._staging[self._batches_issued % len(self._staging)])
+                self._submit_sample(batch)
+        finally:
+            self.kv_tokens = list(prompt) + received[:-1]
+
+    def _submit_sample(self, batch: _Batch) -> None:
+        """The sampler alone, after its mask: the params of its step were written with its forward pass."""
+        g, slot = self.graph, batch.start % HISTORY_CAPACITY
+        self.device.submit(g.sample_dispatches, [
+            BufferCopy(g.history, slot * 4, batch.staging, 0, 4),
+            BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, batch.staging, READ_EVERY * 4, LOGPROB_SLOT)])
 
     async def read_logits(self, processed: bool = False) -> list[float]:
         """The last step's logits (raw LM head output, or after bias/penalties). Tests and debugging."""

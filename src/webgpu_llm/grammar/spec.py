@@ -22,7 +22,20 @@ KEY_SEPARATOR = ": "
 
 
 class GrammarError(ValueError):
-    """A grammar or schema that cannot be compiled; the message says what and where."""
+    """A grammar or schema that cannot be compiled; the message says what and where.
+
+    `param` names the request field (e.g. "response_format.json_schema.schema"),
+    `keyword` the offending schema keyword and `pointer` its JSON pointer, where known,
+    so that the protocol layer can turn it into an InvalidRequestError with `param`.
+    """
+
+    def __init__(self, message: str, *, param: str | None = None, keyword: str | None = None,
+                 pointer: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.keyword = keyword
+        self.pointer = pointer
 
 
 def canonical_json(value: Any) -> str:

@@ -1,12 +1,16 @@
-"""Decode GEMV (`gemv.wgsl`): y = W x for one token, and its dispatch size.
+"""Decode GEMV: y = W x for one token, and its dispatch size.
 
-Bandwidth bound: each invocation streams 16-byte units (a q4 group, or 8
-16-bit values) of ROWS rows; the workgroup is sized to give each invocation
-a few units. Sizes picked by sweeping ROWS x WORKGROUP on an H100 (Vulkan).
-Stdlib only (runs in Pyodide).
+Two kernels over the same bindings and dot products (gemv_bindings.wgsl,
+gemv_dot.wgsl): `gemv.wgsl` for GPUs, where a workgroup shares each row and
+reduces (each invocation streams 16-byte units, a q4 group or 8 16-bit values,
+of ROWS rows; sizes swept on an H100, Vulkan), and `gemv_cpu.wgsl` for CPU
+adapters, where each invocation sums whole rows alone (no reduction, no
+barrier). Stdlib only (runs in Pyodide).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .specialize import KernelVariant
 from .weight_flags import grid, q4_groups, q4_words, weight_flags
@@ -17,13 +21,14 @@ from .weight_flags import grid, q4_groups, q4_words, weight_flags
 # Llama-3.2-1B / 8B shapes: always 4 rows 455 / 430 / 136 tok/s; 2 below 4096 outputs 532 /
 # 444 / 136; also 1 below 1024 556 on SmolLM2).
 ROWS_Q4_BY_OUTPUTS = ((4096, 4), (1024, 2), (0, 1))  # (at least N outputs, rows), widest first
-# A CPU adapter (lavapipe) has no wide machine to fill; reusing x counts more (SmolLM2 decode
-# on lavapipe, 2 cores: 5.5 tok/s by width, 6.9 at 4 rows everywhere).
-ROWS_Q4_CPU = 4
 ROWS_16BIT = 2
 MIN_WORKGROUP = 32
 MAX_WORKGROUP = 128
 UNITS_PER_INVOCATION = 4  # 16-byte loads per row per invocation, before capping the workgroup
+
+# gemv_cpu.wgsl: outputs per invocation and invocations per workgroup.
+CPU_ROWS = 4
+CPU_WORKGROUP = 16
 
 
 def _workgroup_size(units: int) -> int:
@@ -45,33 +50,41 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
 
     `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
     `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`;
-    `rows` overrides the output rows per workgroup (tests and tuning sweeps); `cpu`: the adapter is a CPU.
+    `cpu`: the adapter is a CPU, so gemv_cpu.wgsl (`subgroups` unused there); `rows` overrides the
+    output rows per workgroup (gemv.wgsl) or per invocation (gemv_cpu.wgsl), for tests and sweeps.
     """
     if n < 1 or k < 1:
         raise ValueError(f"gemv needs n >= 1 and k >= 1, got n={n}, k={k}")
     if norm is not None and norm not in NORM_FORMATS:
         raise ValueError(f"unknown norm weight format {norm!r}; allowed: {NORM_FORMATS}")
-    norm_defines = {"NORM": norm is not None, "NORM_BF16": norm == "BF16"}
-    if norm is not None:
-        norm_defines["EPS"] = float(eps)
-    octets = -(-k // 8)
-    flags = weight_flags(fmt)
-    workgroup = _workgroup_size(q4_groups(k) if flags["QUANTIZED"] else octets)
-    if rows is None and not flags["QUANTIZED"]:
-        rows = ROWS_16BIT
-    elif rows is None:
-        rows = ROWS_Q4_CPU if cpu else next(r for least, r in ROWS_Q4_BY_OUTPUTS if n >= least)
-    elif rows < 1:
+    if rows is not None and rows < 1:
         raise ValueError(f"gemv needs rows >= 1, got {rows}")
-    acc_rows = 2 * rows if swiglu else rows
-    slots = acc_rows + (1 if norm is not None else 0)  # NORM sums x*x in one more slot
+    defines: dict[str, Any] = dict(
+        N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=-(-k // 8), ALIGNED=k % 8 == 0,
+        ACCUMULATE=accumulate, SWIGLU=swiglu, X_LAST_ROW=x_last_row, NORM=norm is not None,
+        NORM_BF16=norm == "BF16", **weight_flags(fmt))
+    if norm is not None:
+        defines["EPS"] = float(eps)
+    if cpu:
+        rows = rows or CPU_ROWS
+        return KernelVariant.of("gemv_cpu.wgsl", ROWS=rows, ACC_ROWS=2 * rows if swiglu else rows,
+                                WORKGROUP=CPU_WORKGROUP, BLOCKS=-(-n // (CPU_WORKGROUP * rows)), **defines)
+    return _gpu_variant(defines, rows, bool(subgroups))
+
+
+def _gpu_variant(defines: dict[str, Any], rows: int | None, subgroups: bool) -> KernelVariant:
+    """gemv.wgsl: ROWS outputs per workgroup, a workgroup sized to the row length."""
+    quantized = defines["QUANTIZED"]
+    workgroup = _workgroup_size(defines["GROUPS"] if quantized else defines["OCTETS"])
+    if rows is None:
+        rows = next(r for least, r in ROWS_Q4_BY_OUTPUTS if defines["N"] >= least) if quantized else ROWS_16BIT
+    acc_rows = 2 * rows if defines["SWIGLU"] else rows
+    slots = acc_rows + (1 if defines["NORM"] else 0)  # NORM sums x*x in one more slot
     return KernelVariant.of(
-        "gemv.wgsl", N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=octets, ROWS=rows,
-        ACC_ROWS=acc_rows, SLOTS=slots, BLOCKS=-(-n // rows), WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32),
-        ALIGNED=k % 8 == 0, SUBGROUPS=bool(subgroups), ACCUMULATE=accumulate, SWIGLU=swiglu,
-        X_LAST_ROW=x_last_row, **norm_defines, **flags)
+        "gemv.wgsl", ROWS=rows, ACC_ROWS=acc_rows, SLOTS=slots, BLOCKS=-(-defines["N"] // rows),
+        WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32), SUBGROUPS=subgroups, **defines)
 
 
 def gemv_workgroups(variant: KernelVariant) -> tuple[int, int, int]:
-    """One workgroup per block of ROWS outputs; more than 65535 spill into y."""
+    """One workgroup per block of outputs (ROWS, or WORKGROUP * ROWS on CPUs); more than 65535 spill into y."""
     return grid(dict(variant.defines)["BLOCKS"])

@@ -30,19 +30,26 @@ def sample_kernel(vocab: int, subgroups: bool, *, workgroup: int = WORKGROUP) ->
                             SUBGROUPS=bool(subgroups))
 
 
-def prompt_mask_words(vocab: int) -> int:
-    """Length in u32 words of the `prompt_mask` bitset."""
+def mask_words(vocab: int) -> int:
+    """u32 words in one row of the `token_masks` bitsets."""
     return (vocab + 31) // 32
 
 
-def prompt_mask(token_ids: Iterable[int], vocab: int) -> list[int]:
-    """The `prompt_mask` words: bit i % 32 of word i // 32 set for each token id in the prompt."""
-    words = [0] * prompt_mask_words(vocab)
+def token_bits(token_ids: Iterable[int], vocab: int) -> list[int]:
+    """One `token_masks` row: bit i % 32 of word i // 32 set for each token id given."""
+    words = [0] * mask_words(vocab)
     for t in token_ids:
         if not 0 <= t < vocab:
             raise ValueError(f"token id {t} outside the vocabulary 0..{vocab - 1}")
         words[t >> 5] |= 1 << (t & 31)
     return words
+
+
+def token_masks(prompt_ids: Iterable[int], vocab: int, allowed: Iterable[int] | None = None) -> list[int]:
+    """Both `token_masks` rows: the prompt's tokens, then the grammar's allowed tokens
+    (all of them when `allowed` is None; the kernel reads row 1 only under FLAG_GRAMMAR)."""
+    grammar = token_bits(range(vocab) if allowed is None else allowed, vocab)
+    return token_bits(prompt_ids, vocab) + grammar
 
 
 def pcg_hash(value: int) -> int:

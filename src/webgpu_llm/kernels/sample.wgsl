@@ -3,6 +3,9 @@
 // step's embedding lookup reads it (DESIGN.md, decision 5).
 //
 // Order of processing (vLLM / HF transformers):
+//   0. a grammar mask (when flags & FLAG_GRAMMAR): tokens whose bit is clear
+//      in row 1 of token_masks get MASKED_LOGIT after steps 1-3, so nothing
+//      (bias, penalties, temperature, top-k/p) can bring them back
 //   1. logit_bias is added                      (when flags & FLAG_LOGIT_BIAS)
 //   2. repetition_penalty (CTRL, HF): for tokens in the prompt or generated,
 //      logit > 0 -> logit / p, else logit * p
@@ -32,6 +35,12 @@
 
 const FLAG_LOGIT_BIAS: u32 = 1u;
 const FLAG_LOGPROBS: u32 = 2u;
+const FLAG_GRAMMAR: u32 = 4u;
+// Finite, so that order keys, max and weights stay ordinary arithmetic: exp of
+// (MASKED_LOGIT - max) / T is 0 for any allowed max and any T <= 1.
+const MASKED_LOGIT: f32 = -3.0e38;
+const FLT_BIG: f32 = 1.0e38;
+const MASK_WORDS: u32 = (VOCAB + 31u) / 32u;
 const NO_ID: u32 = 0xffffffffu;
 const NEG_INF_BITS: u32 = 0xff800000u;
 const LOGPROB_ROW: u32 = 1u + 2u * MAX_TOP;
@@ -40,7 +49,10 @@ const LOGPROB_ROW: u32 = 1u + 2u * MAX_TOP;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;                // (VOCAB,) LM head output
 @group(0) @binding(2) var<storage, read> logit_bias: array<f32>;            // (VOCAB,)
 @group(0) @binding(3) var<storage, read_write> generated_counts: array<u32>; // (VOCAB,) this request
-@group(0) @binding(4) var<storage, read> prompt_mask: array<u32>;           // (ceil(VOCAB/32),) bit i%32 of word i/32
+// (2, MASK_WORDS) bits, bit i%32 of word i/32: row 0 the prompt's tokens, row 1
+// the tokens a grammar allows now (written by the CPU before this dispatch).
+// One buffer for both keeps the sampler within 8 storage buffers per stage.
+@group(0) @binding(4) var<storage, read> token_masks: array<u32>;
 @group(0) @binding(5) var<storage, read_write> processed: array<f32>;       // (VOCAB,) logits after steps 1-3
 @group(0) @binding(6) var<storage, read_write> tokens: array<u32>;          // (>=1,) [0] = chosen id
 @group(0) @binding(7) var<storage, read_write> history: array<u32>;         // (history_capacity,)
@@ -75,7 +87,16 @@ fn key_value(k: u32) -> f32 {
 }
 
 fn in_prompt(i: u32) -> bool {
-    return ((prompt_mask[i / 32u] >> (i % 32u)) & 1u) != 0u;
+    return ((token_masks[i / 32u] >> (i % 32u)) & 1u) != 0u;
+}
+
+fn grammar_allows(i: u32) -> bool {
+    return ((token_masks[MASK_WORDS + i / 32u] >> (i % 32u)) & 1u) != 0u;
+}
+
+// A token the sampler may choose (the grammar mask, where there is one).
+fn is_allowed(x: f32) -> bool {
+    return x > MASKED_LOGIT;
 }
 
 // Steps 1-3 for one token.
@@ -89,7 +110,11 @@ fn process_logit(i: u32) -> f32 {
     if (p != 1.0 && (count > 0u || in_prompt(i))) {
         x = select(x * p, x / p, x > 0.0);
     }
-    return x - f32(count) * params.frequency_penalty - select(0.0, params.presence_penalty, count > 0u);
+    x = x - f32(count) * params.frequency_penalty - select(0.0, params.presence_penalty, count > 0u);
+    if ((params.flags & FLAG_GRAMMAR) != 0u && !grammar_allows(i)) {
+        return MASKED_LOGIT;
+    }
+    return max(x, -FLT_BIG);  // an allowed token stays above MASKED_LOGIT
 }
 
 // Unnormalized probability at the sampling temperature (<= 1).
@@ -291,7 +316,7 @@ fn draw(threshold: u32, u: f32) -> u32 {
     var last = 0u;  // the last kept id, for a draw that rounds up to the total
     for (var i = begin; i < end; i++) {
         let x = processed[i];
-        if (order_key(x) >= threshold) {
+        if (order_key(x) >= threshold && is_allowed(x)) {
             own += weight(x);
             last = i;
         }
@@ -313,7 +338,7 @@ fn draw(threshold: u32, u: f32) -> u32 {
         var run = 0.0;
         for (var i = begin; i < end; i++) {
             let x = processed[i];
-            if (order_key(x) >= threshold) {
+            if (order_key(x) >= threshold && is_allowed(x)) {
                 run += weight(x);
                 pick = i;
                 if (exclusive + run > target_mass) { break; }

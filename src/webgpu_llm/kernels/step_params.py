@@ -7,6 +7,7 @@ from dataclasses import astuple, dataclass
 
 FLAG_LOGIT_BIAS = 1
 FLAG_LOGPROBS = 2
+FLAG_GRAMMAR = 4  # sample only tokens whose bit is set in row 1 of token_masks
 _LAYOUT = struct.Struct("<5I2fI3f3I2I")  # 16 fields x 4 bytes = 64 bytes
 
 

@@ -52,6 +52,10 @@ class LlamaGraph:
         self._prefill_lists: dict[tuple[int, bool], tuple[Dispatch, ...]] = {}
         self._make_buffers()
         self.decode_dispatches = tuple(self._record(1))
+        # With a grammar the step is split: the forward pass is queued at once, the
+        # sampler only once the CPU has written the mask (DESIGN.md, decision 8).
+        self.decode_forward = self.decode_dispatches[:-1]
+        self.sample_dispatches = self.decode_dispatches[-1:]
 
     # ------------------------------------------------------------ buffers
     def _buffer(self, name: str, nbytes: int, usage=ACTIVATION) -> Buffer:
@@ -91,7 +95,7 @@ class LlamaGraph:
         # Sampler state (per request), see kernels/sample.wgsl.
         self._buffer("logit_bias", c.vocab_size * f32)                      # (V,)
         self._buffer("generated_counts", c.vocab_size * 4)                  # (V,) u32
-        self._buffer("prompt_mask", -(-c.vocab_size // 32) * 4)            # (V/32,) u32 bits
+        self._buffer("token_masks", 2 * sample.mask_words(c.vocab_size) * 4)  # (2, V/32) u32 bits
         self._buffer("processed", c.vocab_size * f32)                       # (V,) processed logits
         self._buffer("history", HISTORY_CAPACITY * 4)                       # (cap,) u32 token ring
         self._buffer("logprob_out", HISTORY_CAPACITY * (1 + 2 * MAX_TOP_LOGPROBS) * f32)
@@ -114,7 +118,7 @@ class LlamaGraph:
             self.device.pool.release(buffer)
         self._pooled.clear()
         self._prefill_lists.clear()
-        self.decode_dispatches = ()
+        self.decode_dispatches = self.decode_forward = self.sample_dispatches = ()
 
     # ------------------------------------------------------------ dispatches
     def _dispatch(self, variant, buffers: dict[str, Buffer], workgroups, label: str,

@@ -6,6 +6,11 @@ in arrival order, its logprob entries appended, its last finish_reason kept.
 The reply takes id, created and model from the first chunk and the last
 usage seen (the usage-only chunk, `choices: []`, comes last).
 
+Tool-call deltas are joined per call `index` the way the `openai` client's
+stream accumulator does (openai-python `lib/streaming/_deltas.py`, `accumulate_delta`):
+string fields (id, name, arguments) are concatenated piece by piece, `type`
+is kept. A choice with calls and no text gets `content: null`.
+
 `ChatFold` / `CompletionFold` take chunks one by one, which suits an async
 stream (`async for chunk in stream: fold.add(chunk)`); `fold_chat_chunks` /
 `fold_completion_chunks` fold an iterable.
@@ -18,9 +23,32 @@ from typing import Iterable
 
 from .responses import (ChatCompletion, ChatCompletionChunk, ChatLogprobs, Choice, Completion,
                         CompletionChoice, CompletionChunk, CompletionLogprobs, Message,
-                        TokenLogprobEntry, Usage)
+                        TokenLogprobEntry, ToolCall, ToolCallDelta, ToolCallFunction, Usage)
 
 __all__ = ["ChatFold", "CompletionFold", "fold_chat_chunks", "fold_completion_chunks"]
+
+
+@dataclass(slots=True)
+class _ToolCallState:
+    id: list[str] = field(default_factory=list)
+    type: str = "function"
+    name: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)
+
+    def add(self, delta: ToolCallDelta) -> None:
+        if delta.id is not None:
+            self.id.append(delta.id)
+        if delta.type is not None:
+            self.type = delta.type
+        if delta.function is not None:
+            if delta.function.name is not None:
+                self.name.append(delta.function.name)
+            if delta.function.arguments is not None:
+                self.arguments.append(delta.function.arguments)
+
+    def result(self) -> ToolCall:
+        return ToolCall("".join(self.id), ToolCallFunction("".join(self.name), "".join(self.arguments)),
+                        self.type)
 
 
 @dataclass(slots=True)
@@ -29,6 +57,14 @@ class _ChatChoiceState:
     texts: list[str] = field(default_factory=list)
     logprobs: list[TokenLogprobEntry] | None = None  # None until a chunk carries logprobs
     finish_reason: str | None = None
+    tool_calls: dict[int, _ToolCallState] = field(default_factory=dict)
+
+    def message(self) -> Message:
+        text = "".join(self.texts)
+        if not self.tool_calls:
+            return Message(self.role or "assistant", text)
+        calls = [state.result() for _, state in sorted(self.tool_calls.items())]
+        return Message(self.role or "assistant", text or None, calls)
 
 
 @dataclass(slots=True)
@@ -55,6 +91,8 @@ class ChatFold:
                 state.role = choice.delta.role
             if choice.delta.content is not None:
                 state.texts.append(choice.delta.content)
+            for call in choice.delta.tool_calls or ():
+                state.tool_calls.setdefault(call.index, _ToolCallState()).add(call)
             if choice.logprobs is not None:
                 if state.logprobs is None:
                     state.logprobs = []
@@ -64,7 +102,7 @@ class ChatFold:
 
     def result(self) -> ChatCompletion:
         header = _require(self._header)
-        choices = [Choice(index, Message(state.role or "assistant", "".join(state.texts)),
+        choices = [Choice(index, state.message(),
                           None if state.logprobs is None else ChatLogprobs(state.logprobs),
                           state.finish_reason)
                    for index, state in sorted(self._choices.items())]

@@ -3,7 +3,9 @@
 Follows OpenAI's chat completions and (legacy) completions request bodies
 (https://platform.openai.com/docs/api-reference/chat/create) plus WebLLM's
 extensions `repetition_penalty` and `ignore_eos` (web-llm
-`src/openai_api_protocols/chat_completion.ts`). Every rejection is an
+`src/openai_api_protocols/chat_completion.ts`). `response_format`, `tools`
+and `tool_choice` are parsed in structured_requests.py, messages (tool
+calls and results included) in messages.py. Every rejection is an
 `InvalidRequestError` whose `param` names the field and whose message says
 what is allowed, e.g. "temperature must be a number in [0, 2], got 3".
 
@@ -13,16 +15,18 @@ defaults from `mlc-chat-config.json`, as WebLLM does.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidRequestError
+from .messages import ChatMessage, parse_messages
+from .structured_requests import (ResponseFormat, Tool, ToolChoice, parse_response_format,
+                                  parse_tool_choice, parse_tools)
+from .validation import number, optional_bool, optional_int, optional_number, optional_str, show
 
 __all__ = ["ChatMessage", "ChatCompletionRequest", "CompletionRequest"]
 
-ROLES = ("system", "user", "assistant", "tool")
 MAX_STOP_STRINGS = 4  # OpenAI's limit
 MAX_N = 128
 MAX_TOP_LOGPROBS = 20  # chat; legacy completions allow 5
@@ -34,30 +38,15 @@ SEED_RANGE = (-(2**63), 2**64 - 1)
 # defaults keep working; anything else is refused by name.
 _UNSUPPORTED_COMMON: dict[str, Any] = {"suffix": None, "metadata": None, "store": False,
                                        "service_tier": None, "extra_body": None}
-_UNSUPPORTED_CHAT = {**_UNSUPPORTED_COMMON, "tools": None, "tool_choice": None,
-                     "parallel_tool_calls": None, "functions": None, "function_call": None,
-                     "response_format": None, "audio": None, "modalities": None,
+_UNSUPPORTED_CHAT = {**_UNSUPPORTED_COMMON, "functions": None, "function_call": None,
+                     "audio": None, "modalities": None,
                      "prediction": None, "reasoning_effort": None, "web_search_options": None}
 _UNSUPPORTED_COMPLETION = {**_UNSUPPORTED_COMMON, "echo": False, "best_of": 1}
 _COMMON_FIELDS = ("model", "stream", "stream_options", "max_tokens", "temperature", "top_p",
                   "stop", "seed", "n", "logit_bias", "frequency_penalty", "presence_penalty",
-                  "repetition_penalty", "logprobs", "top_logprobs", "ignore_eos", "user")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ChatMessage:
-    role: str  # one of ROLES
-    content: str | None  # None only for an assistant message
-    name: str | None = None
-    tool_call_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"role": self.role, "content": self.content}
-        if self.name is not None:
-            out["name"] = self.name
-        if self.tool_call_id is not None:
-            out["tool_call_id"] = self.tool_call_id
-        return out
+                  "repetition_penalty", "logprobs", "top_logprobs", "ignore_eos", "user",
+                  "response_format")
+_TOOL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls")  # chat only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,6 +69,7 @@ class _GenerationRequest:
     logprobs: bool = False
     top_logprobs: int | None = None  # how many alternatives per token; needs logprobs
     ignore_eos: bool = False
+    response_format: ResponseFormat | None = None  # None: free text ({"type": "text"})
 
     @property
     def stream_options(self) -> dict[str, bool] | None:
@@ -89,13 +79,15 @@ class _GenerationRequest:
     def _common_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in _COMMON_FIELDS:
-            if name in ("stream_options", "user", "logprobs"):
+            if name in ("stream_options", "user", "logprobs", "response_format"):
                 continue
             value = getattr(self, name)
             if value is not None and not (name in _DEFAULTS and value == _DEFAULTS[name]):
                 out[name] = {str(k): v for k, v in value.items()} if name == "logit_bias" else value
         if self.include_usage:
             out["stream_options"] = {"include_usage": True}
+        if self.response_format is not None:
+            out["response_format"] = self.response_format.to_dict()
         return out
 
 
@@ -105,20 +97,38 @@ _DEFAULTS = {"stream": False, "n": 1, "ignore_eos": False}
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChatCompletionRequest(_GenerationRequest):
     messages: list[ChatMessage]
+    tools: tuple[Tool, ...] = ()
+    # None is filled in as OpenAI's default: "auto" with tools, "none" without.
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool = True
+
+    def __post_init__(self) -> None:
+        if self.tool_choice is None:
+            object.__setattr__(self, "tool_choice", ToolChoice("auto" if self.tools else "none"))
 
     @classmethod
     def from_dict(cls, body: Any) -> ChatCompletionRequest:
         body = _require_object(body)
-        _check_field_names(body, {"messages", "max_completion_tokens", *_COMMON_FIELDS},
+        _check_field_names(body, {"messages", "max_completion_tokens", *_COMMON_FIELDS, *_TOOL_FIELDS},
                            _UNSUPPORTED_CHAT)
         common = _parse_common(body)
-        return cls(messages=_parse_messages(body.get("messages")), **common)
+        tools = parse_tools(body.get("tools"))
+        # Accepted without tools too (it then changes nothing), as vLLM does.
+        parallel = optional_bool(body, "parallel_tool_calls")
+        return cls(messages=parse_messages(body.get("messages")), tools=tools,
+                   tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
+                   parallel_tool_calls=True if parallel is None else parallel, **common)
 
     def to_dict(self) -> dict[str, Any]:
         """The OpenAI body that `from_dict` turns back into an equal request."""
         out = {"messages": [m.to_dict() for m in self.messages], **self._common_dict()}
         if self.logprobs:
             out["logprobs"] = True
+        if self.tools:
+            out["tools"] = [tool.to_dict() for tool in self.tools]
+            out["tool_choice"] = self.tool_choice.to_dict()
+        if not self.parallel_tool_calls:
+            out["parallel_tool_calls"] = False
         return out
 
 
@@ -129,7 +139,12 @@ class CompletionRequest(_GenerationRequest):
     @classmethod
     def from_dict(cls, body: Any) -> CompletionRequest:
         body = _require_object(body)
-        _check_field_names(body, {"prompt", *_COMMON_FIELDS}, _UNSUPPORTED_COMPLETION)
+        for name in _TOOL_FIELDS:
+            if body.get(name) is not None:
+                raise InvalidRequestError(f"{name} is only for chat completions (/v1/chat/completions, "
+                                          "engine.chat.completions.create); a text completion "
+                                          "cannot call tools", param=name, code="unsupported_parameter")
+        _check_field_names(body, {"prompt", *_COMMON_FIELDS, *_TOOL_FIELDS}, _UNSUPPORTED_COMPLETION)
         common = _parse_common(body, legacy_logprobs=True)
         return cls(prompt=_parse_prompt(body.get("prompt")), **common)
 
@@ -146,7 +161,7 @@ class CompletionRequest(_GenerationRequest):
 
 def _require_object(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise InvalidRequestError(f"the request body must be a JSON object, got {_show(body)}")
+        raise InvalidRequestError(f"the request body must be a JSON object, got {show(body)}")
     return body
 
 
@@ -166,34 +181,35 @@ def _check_field_names(body: dict[str, Any], known: set[str], unsupported: dict[
 
 
 def _parse_common(body: dict[str, Any], legacy_logprobs: bool = False) -> dict[str, Any]:
-    _optional_str(body, "user")  # an end-user id for abuse tracking: checked, not kept
-    stream = _optional_bool(body, "stream") or False
+    optional_str(body, "user")  # an end-user id for abuse tracking: checked, not kept
+    stream = optional_bool(body, "stream") or False
     max_tokens = _parse_max_tokens(body)
     logprobs, top_logprobs = _parse_logprobs(body, legacy_logprobs)
     return dict(
-        model=_optional_str(body, "model"),
+        model=optional_str(body, "model"),
         stream=stream,
         include_usage=_parse_stream_options(body.get("stream_options"), stream),
         max_tokens=max_tokens,
-        temperature=_optional_number(body, "temperature", 0, 2),
-        top_p=_optional_number(body, "top_p", 0, 1, low_open=True),
+        temperature=optional_number(body, "temperature", 0, 2),
+        top_p=optional_number(body, "top_p", 0, 1, low_open=True),
         stop=_parse_stop(body.get("stop")),
-        seed=_optional_int(body, "seed", *SEED_RANGE),
-        n=_optional_int(body, "n", 1, MAX_N) or 1,
+        seed=optional_int(body, "seed", *SEED_RANGE),
+        n=optional_int(body, "n", 1, MAX_N) or 1,
         logit_bias=_parse_logit_bias(body.get("logit_bias")),
-        frequency_penalty=_optional_number(body, "frequency_penalty", -2, 2),
-        presence_penalty=_optional_number(body, "presence_penalty", -2, 2),
-        repetition_penalty=_optional_number(body, "repetition_penalty", 0, math.inf,
+        frequency_penalty=optional_number(body, "frequency_penalty", -2, 2),
+        presence_penalty=optional_number(body, "presence_penalty", -2, 2),
+        repetition_penalty=optional_number(body, "repetition_penalty", 0, math.inf,
                                             low_open=True),
         logprobs=logprobs,
         top_logprobs=top_logprobs,
-        ignore_eos=_optional_bool(body, "ignore_eos") or False,
+        ignore_eos=optional_bool(body, "ignore_eos") or False,
+        response_format=parse_response_format(body.get("response_format")),
     )
 
 
 def _parse_max_tokens(body: dict[str, Any]) -> int | None:
-    legacy = _optional_int(body, "max_tokens", 1, None)
-    current = _optional_int(body, "max_completion_tokens", 1, None)
+    legacy = optional_int(body, "max_tokens", 1, None)
+    current = optional_int(body, "max_completion_tokens", 1, None)
     if legacy is not None and current is not None and legacy != current:
         raise InvalidRequestError("give max_tokens or max_completion_tokens, not both "
                                   f"(got {legacy} and {current})", param="max_completion_tokens")
@@ -209,28 +225,28 @@ def _parse_stream_options(options: Any, stream: bool) -> bool:
                                   param="stream_options")
     if not isinstance(options, dict):
         raise InvalidRequestError(f"stream_options must be an object like "
-                                  f'{{"include_usage": true}}, got {_show(options)}',
+                                  f'{{"include_usage": true}}, got {show(options)}',
                                   param="stream_options")
     for key in options:
         if key != "include_usage":
             raise InvalidRequestError(f"unknown field {key!r} in stream_options; "
                                       "allowed: include_usage", param=f"stream_options.{key}")
-    return _optional_bool(options, "include_usage", "stream_options.include_usage") or False
+    return optional_bool(options, "include_usage", "stream_options.include_usage") or False
 
 
 def _parse_logprobs(body: dict[str, Any], legacy: bool) -> tuple[bool, int | None]:
     value = body.get("logprobs")
-    top = _optional_int(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
+    top = optional_int(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
     if legacy and type(value) is int:
         # Legacy completions: `logprobs` is the number of alternatives, 0..5.
-        count = _optional_int(body, "logprobs", 0, MAX_LEGACY_LOGPROBS)
+        count = optional_int(body, "logprobs", 0, MAX_LEGACY_LOGPROBS)
         if top is not None:
             raise InvalidRequestError("give top_logprobs only with logprobs: true, not with "
                                       "an integer logprobs", param="top_logprobs")
         return True, count
     allowed = "a boolean or an integer in [0, 5]" if legacy else "a boolean"
     if value is not None and type(value) is not bool:
-        raise InvalidRequestError(f"logprobs must be {allowed}, got {_show(value)}",
+        raise InvalidRequestError(f"logprobs must be {allowed}, got {show(value)}",
                                   param="logprobs")
     if top is not None and not value:
         raise InvalidRequestError("top_logprobs requires logprobs to be true", param="top_logprobs")
@@ -244,7 +260,7 @@ def _parse_stop(value: Any) -> list[str] | None:
     allowed = f"a non-empty string or a list of at most {MAX_STOP_STRINGS} non-empty strings"
     if (not isinstance(stops, list) or len(stops) > MAX_STOP_STRINGS
             or not all(isinstance(s, str) and s for s in stops)):
-        raise InvalidRequestError(f"stop must be {allowed}, got {_show(value)}", param="stop")
+        raise InvalidRequestError(f"stop must be {allowed}, got {show(value)}", param="stop")
     return list(stops) or None
 
 
@@ -253,14 +269,14 @@ def _parse_logit_bias(value: Any) -> dict[int, float] | None:
         return None
     if not isinstance(value, dict):
         raise InvalidRequestError(f"logit_bias must be an object mapping token ids to numbers "
-                                  f"in [-100, 100], got {_show(value)}", param="logit_bias")
+                                  f"in [-100, 100], got {show(value)}", param="logit_bias")
     bias: dict[int, float] = {}
     for key, amount in value.items():
         token = _token_id(key)
         if token is None:
             raise InvalidRequestError(f"logit_bias keys must be token ids (integers >= 0), "
-                                      f"got {_show(key)}", param="logit_bias")
-        bias[token] = _number(amount, "logit_bias", -100, 100, f"logit_bias[{key!r}]")
+                                      f"got {show(key)}", param="logit_bias")
+        bias[token] = number(amount, "logit_bias", -100, 100, f"logit_bias[{key!r}]")
     return bias
 
 
@@ -277,130 +293,5 @@ def _parse_prompt(value: Any) -> str:
         return value[0]
     if not isinstance(value, str):
         raise InvalidRequestError(f"prompt must be a string or a list of one string, "
-                                  f"got {_show(value)}", param="prompt")
+                                  f"got {show(value)}", param="prompt")
     return value
-
-
-# --------------------------------------------------------------- messages
-
-_MESSAGE_FIELDS = {"role", "content", "name", "tool_call_id"}
-_MESSAGE_UNSUPPORTED = {"tool_calls": None, "function_call": None, "refusal": None,
-                        "audio": None}
-
-
-def _parse_messages(value: Any) -> list[ChatMessage]:
-    if not isinstance(value, list) or not value:
-        raise InvalidRequestError(f"messages must be a non-empty list of message objects, "
-                                  f"got {_show(value)}", param="messages")
-    return [_parse_message(message, f"messages[{i}]") for i, message in enumerate(value)]
-
-
-def _parse_message(message: Any, where: str) -> ChatMessage:
-    if not isinstance(message, dict):
-        raise InvalidRequestError(f"{where} must be an object with role and content, "
-                                  f"got {_show(message)}", param=where)
-    for key, value in message.items():
-        if key in _MESSAGE_FIELDS or (key in _MESSAGE_UNSUPPORTED and value is None):
-            continue
-        if key in _MESSAGE_UNSUPPORTED:
-            raise InvalidRequestError(f"{where}.{key} is not supported yet",
-                                      param=f"{where}.{key}", code="unsupported_parameter")
-        raise InvalidRequestError(f"unknown field {key!r} in {where}; allowed: "
-                                  f"{', '.join(sorted(_MESSAGE_FIELDS))}", param=f"{where}.{key}",
-                                  code="unknown_parameter")
-    role = message.get("role")
-    if role not in ROLES:
-        raise InvalidRequestError(f"{where}.role must be one of {', '.join(ROLES)}, "
-                                  f"got {_show(role)}", param=f"{where}.role")
-    content = message.get("content")
-    if content is None and role != "assistant":
-        raise InvalidRequestError(f"{where}.content is required for a {role} message",
-                                  param=f"{where}.content")
-    return ChatMessage(role=role, content=_message_text(content, f"{where}.content"),
-                       name=_optional_str(message, "name", f"{where}.name"),
-                       tool_call_id=_optional_str(message, "tool_call_id",
-                                                  f"{where}.tool_call_id"))
-
-
-def _message_text(content: Any, where: str) -> str | None:
-    """A string, or OpenAI's list of text parts joined by newlines (as vLLM and
-    conversation/render.py do)."""
-    if content is None or isinstance(content, str):
-        return content
-    allowed = 'a string or a list of {"type": "text", "text": ...} parts'
-    if not isinstance(content, list):
-        raise InvalidRequestError(f"{where} must be {allowed}, got {_show(content)}", param=where)
-    texts = []
-    for i, part in enumerate(content):
-        part_type = part.get("type") if isinstance(part, dict) else None
-        if part_type in ("image_url", "input_audio", "file", "refusal"):
-            raise InvalidRequestError(f"{where}[{i}]: content parts of type {part_type!r} are "
-                                      "not supported yet", param=f"{where}[{i}].type",
-                                      code="unsupported_parameter")
-        if part_type != "text" or set(part) != {"type", "text"} or not isinstance(part["text"], str):
-            raise InvalidRequestError(f"{where}[{i}] must be {{\"type\": \"text\", \"text\": "
-                                      f"<string>}}, got {_show(part)}", param=f"{where}[{i}]")
-        texts.append(part["text"])
-    return "\n".join(texts)
-
-
-# ------------------------------------------------------------ primitives
-
-def _optional_number(body: dict[str, Any], name: str, low: float, high: float,
-                     low_open: bool = False) -> float | None:
-    value = body.get(name)
-    return None if value is None else _number(value, name, low, high, name, low_open)
-
-
-def _number(value: Any, name: str, low: float, high: float, where: str | None = None,
-            low_open: bool = False) -> float:
-    # bool is an int subclass in Python; JSON true is never a number here.
-    ok = type(value) in (int, float) and math.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        if high == math.inf:
-            allowed = f"a number > {_fmt(low)}" if low_open else f"a number >= {_fmt(low)}"
-        else:
-            allowed = f"a number in {'(' if low_open else '['}{_fmt(low)}, {_fmt(high)}]"
-        raise InvalidRequestError(f"{where or name} must be {allowed}, got {_show(value)}",
-                                  param=name)
-    return float(value)
-
-
-def _optional_int(body: dict[str, Any], name: str, low: int, high: int | None) -> int | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if type(value) is int and value >= low and (high is None or value <= high):
-        return value
-    allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-    raise InvalidRequestError(f"{name} must be {allowed}, got {_show(value)}", param=name)
-
-
-def _optional_bool(body: dict[str, Any], name: str, param: str | None = None) -> bool | None:
-    value = body.get(name)
-    if value is None or type(value) is bool:
-        return value
-    raise InvalidRequestError(f"{param or name} must be a boolean, got {_show(value)}",
-                              param=param or name)
-
-
-def _optional_str(body: dict[str, Any], name: str, param: str | None = None) -> str | None:
-    value = body.get(name)
-    if value is None or isinstance(value, str):
-        return value
-    raise InvalidRequestError(f"{param or name} must be a string, got {_show(value)}",
-                              param=param or name)
-
-
-def _fmt(bound: float) -> str:
-    return str(int(bound)) if float(bound).is_integer() else str(bound)
-
-
-def _show(value: Any, limit: int = 60) -> str:
-    """The offending value as JSON (true, null, "x"), cut short."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

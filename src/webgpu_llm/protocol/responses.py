@@ -8,6 +8,13 @@ JSON that OpenAI's API sends (https://platform.openai.com/docs/api-reference/cha
 prefill_tokens_per_s, decode_tokens_per_s, time_to_first_token_s,
 time_per_output_token_s, e2e_latency_s.
 
+Tool calls follow OpenAI's shapes: a reply's `message.tool_calls` is
+`[{id: "call_<24 hex>", type: "function", function: {name, arguments}}]`
+(arguments: JSON text) with `content` null when the reply is only calls and
+finish_reason "tool_calls"; a stream sends `delta.tool_calls[{index, ...}]`,
+the first delta of a call with its id, type and name (arguments "" or a
+first piece), later ones only `index` and `function.arguments` pieces.
+
 Chunks carry `"usage"` only when it is set: with
 `stream_options.include_usage` the last chunk has `choices: []` and the usage.
 Whole replies always carry `"usage"`.
@@ -15,6 +22,7 @@ Whole replies always carry `"usage"`.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,7 +30,14 @@ __all__ = [
     "TopLogprob", "TokenLogprobEntry", "ChatLogprobs", "CompletionLogprobs", "Usage",
     "Delta", "ChunkChoice", "ChatCompletionChunk", "Message", "Choice", "ChatCompletion",
     "CompletionChoice", "CompletionChunk", "Completion",
+    "ToolCall", "ToolCallFunction", "ToolCallDelta", "ToolCallFunctionDelta", "new_tool_call_id",
 ]
+
+TOOL_CALL_ID_HEX = 24  # OpenAI's ids look like "call_" + 24 alphanumerics
+
+
+def new_tool_call_id() -> str:
+    return "call_" + secrets.token_hex(TOOL_CALL_ID_HEX // 2)
 
 
 # ------------------------------------------------------------- logprobs
@@ -124,26 +139,110 @@ class Usage:
                    None if extra is None else dict(extra))
 
 
+# ------------------------------------------------------------- tool calls
+
+@dataclass(slots=True)
+class ToolCallFunction:
+    name: str
+    arguments: str  # the JSON object text as generated
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "arguments": self.arguments}
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One call in a reply's `message.tool_calls`."""
+
+    id: str
+    function: ToolCallFunction
+    type: str = "function"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "function": self.function.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ToolCall:
+        function = d["function"]
+        return cls(d["id"], ToolCallFunction(function["name"], function["arguments"]),
+                   d.get("type", "function"))
+
+
+@dataclass(slots=True)
+class ToolCallFunctionDelta:
+    name: str | None = None
+    arguments: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.name is not None:
+            out["name"] = self.name
+        if self.arguments is not None:
+            out["arguments"] = self.arguments
+        return out
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    """A piece of call `index` of a streamed choice: only the fields this chunk adds."""
+
+    index: int
+    id: str | None = None
+    type: str | None = None
+    function: ToolCallFunctionDelta | None = None
+
+    @classmethod
+    def start(cls, index: int, call_id: str, name: str, arguments: str = "") -> ToolCallDelta:
+        """A call's first delta, as OpenAI sends it."""
+        return cls(index, call_id, "function", ToolCallFunctionDelta(name, arguments))
+
+    @classmethod
+    def arguments_piece(cls, index: int, text: str) -> ToolCallDelta:
+        return cls(index, function=ToolCallFunctionDelta(arguments=text))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index}
+        if self.id is not None:
+            out["id"] = self.id
+        if self.type is not None:
+            out["type"] = self.type
+        if self.function is not None:
+            out["function"] = self.function.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ToolCallDelta:
+        function = d.get("function")
+        return cls(d["index"], d.get("id"), d.get("type"),
+                   None if function is None else ToolCallFunctionDelta(function.get("name"),
+                                                                        function.get("arguments")))
+
+
 # ------------------------------------------------------------------ chat
 
 @dataclass(slots=True)
 class Delta:
     role: str | None = None
     content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         # OpenAI sends only what the chunk adds: {"role": "assistant", "content": ""},
-        # then {"content": "..."}, then {} with the finish_reason.
+        # then {"content": "..."} or {"tool_calls": [...]}, then {} with the finish_reason.
         out: dict[str, Any] = {}
         if self.role is not None:
             out["role"] = self.role
         if self.content is not None:
             out["content"] = self.content
+        if self.tool_calls is not None:
+            out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Delta:
-        return cls(d.get("role"), d.get("content"))
+        calls = d.get("tool_calls")
+        return cls(d.get("role"), d.get("content"),
+                   None if calls is None else [ToolCallDelta.from_dict(c) for c in calls])
 
 
 @dataclass(slots=True)
@@ -151,7 +250,7 @@ class ChunkChoice:
     index: int
     delta: Delta
     logprobs: ChatLogprobs | None = None
-    finish_reason: str | None = None  # "stop" | "length" | "abort" on the choice's last chunk
+    finish_reason: str | None = None  # "stop" | "length" | "tool_calls" | "abort" on the last chunk
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "delta": self.delta.to_dict(),
@@ -184,14 +283,20 @@ class ChatCompletionChunk:
 @dataclass(slots=True)
 class Message:
     role: str
-    content: str | None
+    content: str | None  # None when the reply is only tool calls
+    tool_calls: list[ToolCall] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"role": self.role, "content": self.content}
+        out: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            out["tool_calls"] = [call.to_dict() for call in self.tool_calls]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Message:
-        return cls(d.get("role", "assistant"), d.get("content"))
+        calls = d.get("tool_calls")
+        return cls(d.get("role", "assistant"), d.get("content"),
+                   None if calls is None else [ToolCall.from_dict(c) for c in calls])
 
 
 @dataclass(slots=True)
