@@ -191,10 +191,22 @@ def test_vocabulary_is_each_ids_bytes(xg, backend, model):
     assert allowed == starts
 
 
-def test_bad_ebnf_is_a_grammar_error_and_the_engine_goes_on(backend):
-    with pytest.raises(GrammarError, match="xgrammar"):
-        asyncio.run(backend.compile(EbnfGrammar("root ::= (\n")))
+def test_bad_ebnf_is_a_grammar_error_at_its_place(backend):
+    with pytest.raises(GrammarError, match="line 2, column 9: rule 'digit' is not defined"):
+        asyncio.run(backend.compile(EbnfGrammar("root ::= num\nnum ::= digit+")))
     assert asyncio.run(backend.compile(EbnfGrammar('root ::= "ok"\n'))) >= 1
+
+
+def test_text_xgrammar_refuses_is_a_grammar_error_and_the_engine_goes_on(xg, backend, monkeypatch):
+    """Text xgrammar's own parser refuses aborts its wasm call; the module keeps working."""
+    import webgpu_llm.grammar.browser as browser_module
+
+    monkeypatch.setattr(browser_module, "grammar_ebnf", lambda grammar: "root ::= (")
+    with pytest.raises(GrammarError, match=r"\(xgrammar\) refused the grammar: Aborted"):
+        asyncio.run(backend.compile(EbnfGrammar('root ::= "never compiled"\n')))
+    monkeypatch.undo()
+    matcher = start(backend, EbnfGrammar('root ::= "fine"\n'))
+    assert allowed_ids(xg.mask(matcher.id))
 
 
 def test_json_schema_grammars_are_prepared_as_natively():

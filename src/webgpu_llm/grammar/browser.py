@@ -1,7 +1,8 @@
 """The browser grammar engine: xgrammar behind web/grammar.js, as GrammarBackend / GrammarMatcher.
 
 Python turns each grammar into EBNF (JSON Schemas through grammar/json_ebnf.py,
-tool calls through grammar/tool_calls_ebnf.py; WebLLM's EBNF as given) and
+tool calls through grammar/tool_calls_ebnf.py, WebLLM's EBNF read by
+grammar/gbnf.py and written again by grammar/gbnf_xgrammar.py) and
 hands it to the GrammarBridge of web/grammar.js, which keeps xgrammar's
 objects under integer ids. Masks never pass through Python: `write_next_mask`
 asks JS to write the matcher's bitmask into the GPU buffer the bridge holds
@@ -23,6 +24,7 @@ from typing import Any, Sequence
 
 from ..gpu.device import Buffer, Device
 from ..tokenizer.byte_level import BYTE_TO_CHAR
+from .gbnf_xgrammar import xgrammar_ebnf
 from .json_ebnf import json_schema_ebnf
 from .matcher import GrammarBackend, GrammarMatcher
 from .spec import EbnfGrammar, Grammar, GrammarError, JsonSchemaGrammar, ToolCallsGrammar, ToolCallTag
@@ -63,7 +65,9 @@ def grammar_ebnf(grammar: Grammar) -> str:
     if isinstance(grammar, JsonSchemaGrammar):
         return json_schema_ebnf(_prepared(grammar.schema_json, "schema"))
     if isinstance(grammar, EbnfGrammar):
-        return grammar.text
+        # Read by the parser the native engine uses (the same errors, at line and column, where
+        # xgrammar's parser would abort its wasm call) and written again around xgrammar's faults.
+        return xgrammar_ebnf(grammar.text)
     if isinstance(grammar, ToolCallsGrammar):
         tags = tuple(ToolCallTag(tag.begin, json.dumps(_prepared(tag.schema_json, f"tool {tag.begin!r}")), tag.end)
                      for tag in grammar.tags)

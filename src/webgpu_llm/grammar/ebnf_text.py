@@ -58,8 +58,9 @@ def complement(ranges: Ranges) -> Ranges:
 
 
 def difference(ranges: Ranges, removed: Ranges) -> Ranges:
+    removed = ranges_of(removed)  # sorted and merged: the walk below relies on it
     out: list[tuple[int, int]] = []
-    for lo, hi in ranges:
+    for lo, hi in ranges_of(ranges):
         for r_lo, r_hi in removed:
             if r_hi < lo or r_lo > hi:
                 continue
@@ -166,7 +167,7 @@ def _token_end(expr: str, start: int) -> int:
             if depth == 0:
                 return index
     index = start
-    while index < len(expr) and (expr[index].isalnum() or expr[index] == "_"):
+    while index < len(expr) and (expr[index].isalnum() or expr[index] in "_-"):  # GBNF names may hold '-'
         index += 1
     return max(index, start + 1)
 

@@ -116,7 +116,7 @@ export class GrammarBridge {
     try {
       compiled = await this.compiler.compileGrammar(ebnf, "root");
     } catch (e) {
-      throw new Error(`xgrammar could not compile the grammar: ${errorText(e)}`);
+      throw new Error(errorText(e)); // grammar/browser.py says which engine refused what
     }
     return this._add(compiled);
   }
