@@ -9,6 +9,8 @@ text must parse and validate with `jsonschema`.
 import asyncio
 import json
 import random
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ import pytest
 
 from ebnf_schema_cases import CASES
 from json_checks import schema_accepts
-from xgrammar_node import XGrammarNode, allowed_ids
+from xgrammar_node import GRAMMAR_JS, XGrammarNode, allowed_ids
 from webgpu_llm.gpu.device import Buffer, BufferUsage
 from webgpu_llm.grammar.browser import XGrammarBackend, grammar_ebnf, xgrammar_vocabulary
 from webgpu_llm.grammar.json_ebnf import json_schema_ebnf
@@ -215,3 +217,15 @@ def test_json_schema_grammars_are_prepared_as_natively():
               "required": ["kind"]}
     ebnf = grammar_ebnf(JsonSchemaGrammar(json.dumps(schema)))
     assert '"{\\"kind\\": \\"a\\"' in ebnf
+
+
+def test_missing_bundle_is_a_runtime_load_error():
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is missing")
+    script = (f"import {{ loadXGrammar }} from {json.dumps(GRAMMAR_JS.as_uri())};\n"
+              "try { await loadXGrammar({ xgrammarURL: 'file:///no/such/index.js' }); }\n"
+              "catch (e) { console.log(JSON.stringify([e.name, e.message])); }\n")
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    name, message = json.loads(out.stdout)
+    assert name == "RuntimeLoadError" and "file:///no/such/index.js" in message and "0.1.27" in message

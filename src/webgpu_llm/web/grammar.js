@@ -12,6 +12,8 @@
 // its last word); the stop tokens are allowed exactly when the grammar may end;
 // after a stop token, or after a token the grammar refused, only stop tokens are.
 
+import { RuntimeLoadError } from "./errors.js";
+
 /** Where web-xgrammar's bundle is beside this library, both as `webgpu-llm serve` serves it
  * and as npm installs the two packages. */
 export const DEFAULT_XGRAMMAR_URL = new URL("../@mlc-ai/web-xgrammar/lib/index.js", import.meta.url).href;
@@ -29,11 +31,13 @@ export async function loadXGrammar(options = {}) {
     try {
       await import(url);
     } catch (e) {
-      throw new Error(`could not import web-xgrammar from ${url} (${e.message}); serve the lib/ folder of the `
-        + "npm package @mlc-ai/web-xgrammar@0.1.27 there, or pass xgrammar / xgrammarURL");
+      throw new RuntimeLoadError(`could not import web-xgrammar from ${url} (${e.message}); serve the lib/ folder `
+        + "of the npm package @mlc-ai/web-xgrammar@0.1.27 there, or pass xgrammar / xgrammarURL");
     }
   }
-  if (!globalThis.xgrammar?.GrammarCompiler) throw new Error("web-xgrammar did not define globalThis.xgrammar");
+  if (!globalThis.xgrammar?.GrammarCompiler) {
+    throw new RuntimeLoadError("web-xgrammar did not define globalThis.xgrammar (@mlc-ai/web-xgrammar@0.1.27 does)");
+  }
   return globalThis.xgrammar;
 }
 
