@@ -12,8 +12,11 @@ TORCH := torch==2.13.0
 # Pyodide's core runtime from npm, served by `webgpu-llm serve` at /pyodide/.
 PYODIDE := pyodide@314.0.7
 PYODIDE_DIR := node_modules/pyodide
+# The browser's grammar engine (WebLLM's), served at /xgrammar/.
+XGRAMMAR := @mlc-ai/web-xgrammar@0.1.27
+XGRAMMAR_DIR := node_modules/@mlc-ai/web-xgrammar
 
-.PHONY: demo test install debian-packages clean
+.PHONY: demo test install debian-packages npm-packages clean
 
 debian-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -37,10 +40,12 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-$(PYODIDE_DIR)/package.json:
-	npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix . $(PYODIDE)
+# One npm install for every package: with --no-save, npm removes the packages it is not named.
+npm-packages:
+	@[ -f $(PYODIDE_DIR)/package.json ] && [ -f $(XGRAMMAR_DIR)/package.json ] || \
+	  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix . $(PYODIDE) $(XGRAMMAR)
 
-install: debian-packages $(STAMP) $(PYODIDE_DIR)/package.json
+install: debian-packages $(STAMP) npm-packages
 
 demo: install
 	$(BIN)/webgpu-llm demo

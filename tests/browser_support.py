@@ -28,6 +28,7 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 WEB_DIR = REPO / "src" / "webgpu_llm" / "web"
 PYODIDE_DIR = REPO / "node_modules" / "pyodide"
+XGRAMMAR_DIR = REPO / "node_modules" / "@mlc-ai" / "web-xgrammar" / "lib"  # served at /@mlc-ai/web-xgrammar/lib/
 CHROMIUM = "/usr/bin/chromium"
 
 # PLATFORM.md: what gives headless WebGPU (SwiftShader) in Debian's chromium.

@@ -104,13 +104,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server.app import base_url, build_app, run
     from .server.pyodide_dir import MISSING_HINT, find_pyodide_dir
     from .server.settings import ServerSettings
+    from .server.xgrammar_dir import MISSING_HINT as XGRAMMAR_MISSING_HINT, find_xgrammar_dir
 
     pyodide = find_pyodide_dir(Path(args.pyodide) if args.pyodide else None)
     if pyodide is None:
         print(f"webgpu-llm serve: warning: {MISSING_HINT}", file=sys.stderr)
+    xgrammar = find_xgrammar_dir()
+    if xgrammar is None:
+        print(f"webgpu-llm serve: warning: {XGRAMMAR_MISSING_HINT}", file=sys.stderr)
     settings = ServerSettings(host=args.host, port=args.port, model=args.model, adapter=args.adapter,
                               cache_root=Path(args.models).expanduser() if args.models else None,
-                              pyodide_dir=pyodide, max_body_bytes=args.max_body_bytes)
+                              pyodide_dir=pyodide, xgrammar_dir=xgrammar, max_body_bytes=args.max_body_bytes)
     app = build_app(settings)
     url = base_url(settings.host, settings.port)
     print(f"chat app: {url}/   OpenAI API: {url}/v1   default model: {app.state.models.default_id}")

@@ -5,7 +5,7 @@ import pytest
 from server_cases import FAKE_MODEL_ID
 from webgpu_llm import cli
 from webgpu_llm.server import app as server_app
-from webgpu_llm.server import pyodide_dir
+from webgpu_llm.server import pyodide_dir, xgrammar_dir
 
 
 @pytest.fixture
@@ -32,9 +32,36 @@ def test_defaults_bind_loopback_port_8000(fake_site, started):
 
 def test_missing_pyodide_warns_once_and_still_serves(fake_site, started, no_pyodide_anywhere, capsys):
     assert cli.main(["serve", "--models", str(fake_site / "cache"), "--model", FAKE_MODEL_ID]) == 0
-    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line and "Pyodide" in line]
     assert len(warnings) == 1 and "npm install pyodide@314.0.7" in warnings[0]
     assert started[0].pyodide_dir is None
+
+
+@pytest.fixture
+def no_xgrammar_anywhere(monkeypatch, tmp_path):
+    monkeypatch.delenv(xgrammar_dir.XGRAMMAR_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(xgrammar_dir, "CHECKOUT_ROOT", tmp_path)
+
+
+def test_missing_xgrammar_warns_once_and_still_serves(fake_site, started, no_xgrammar_anywhere, capsys):
+    assert cli.main(["serve", "--models", str(fake_site / "cache"), "--model", FAKE_MODEL_ID]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line and "xgrammar" in line]
+    assert len(warnings) == 1 and "npm install @mlc-ai/web-xgrammar@0.1.27" in warnings[0]
+    assert started[0].xgrammar_dir is None
+
+
+def test_xgrammar_lookup_order(tmp_path, monkeypatch, no_xgrammar_anywhere):
+    env, local = tmp_path / "env", tmp_path / xgrammar_dir.PACKAGE
+    for folder in (env, local):
+        (folder / "lib").mkdir(parents=True)
+        (folder / "lib" / "index.js").write_text("// bundle\n")
+    assert xgrammar_dir.find_xgrammar_dir() == (local / "lib").resolve()  # ./node_modules/... (cwd is tmp_path)
+    monkeypatch.setenv(xgrammar_dir.XGRAMMAR_ENV, str(env))
+    assert xgrammar_dir.find_xgrammar_dir() == (env / "lib").resolve()
+    monkeypatch.setenv(xgrammar_dir.XGRAMMAR_ENV, str(tmp_path / "nothing"))
+    with pytest.raises(FileNotFoundError, match="lib/index.js"):
+        xgrammar_dir.find_xgrammar_dir()
 
 
 def test_pyodide_lookup_order(tmp_path, monkeypatch, no_pyodide_anywhere):

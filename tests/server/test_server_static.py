@@ -74,6 +74,15 @@ def test_pyodide_core_files(server_url):
         assert_served(httpx.get(f"{server_url}/pyodide/{name}"), folder / name)
 
 
+def test_xgrammar_bundle(server_url):
+    from webgpu_llm.server.xgrammar_dir import find_xgrammar_dir
+
+    folder = find_xgrammar_dir()
+    assert folder is not None, "web-xgrammar is missing: make install puts it in node_modules/@mlc-ai/web-xgrammar"
+    for path in (folder / "index.js", folder / "xgrammar.d.ts"):
+        assert_served(httpx.get(f"{server_url}/@mlc-ai/web-xgrammar/lib/{path.name}"), path)
+
+
 def test_model_files_are_served_exactly(server_url, smollm2):
     files = sorted(p for p in Path(smollm2).iterdir() if p.is_file())
     names = {p.name for p in files}
@@ -96,6 +105,7 @@ def traversal_paths(model_cache: Path) -> list[str]:
         "/lib/../cli.py", "/lib/%2e%2e/cli.py", "/lib/%2E%2E/cli.py", "/lib/..%2fcli.py", "/lib/%2e%2e%2fcli.py",
         "/lib/..%5ccli.py", "/lib/./../cli.py", "/..%2f..%2fcli.py", "/%2e%2e/%2e%2e/cli.py", "/../../cli.py",
         "/pyodide/../../pyproject.toml", "/pyodide/%2e%2e%2f%2e%2e%2fpyproject.toml",
+        "/@mlc-ai/web-xgrammar/lib/../../../../pyproject.toml", "/@mlc-ai/web-xgrammar/lib/%2e%2e%2fpackage.json",
         f"{model}/../../secret.txt", f"{model}/%2e%2e/%2e%2e/secret.txt", f"{model}/..%2f..%2fsecret.txt",
         "/models/..%2fsecret.txt/resolve/main/x", "/models/%2e%2e/resolve/main/secret.txt",
         "//etc/passwd", "/%2fetc%2fpasswd", "/lib//etc/passwd", "/lib/%2fetc%2fpasswd", f"{model}//etc/passwd",
@@ -108,7 +118,7 @@ def test_no_path_leaves_the_served_folders(server_url, model_cache):
     for path in traversal_paths(Path(model_cache)):
         status, body = raw_get(server_url, path)
         assert status in (400, 404), (path, status)
-        for leaked in (SECRET, "def cmd_serve", "[build-system]", "root:"):
+        for leaked in (SECRET, "def cmd_serve", "[build-system]", "root:", '"@mlc-ai/web-xgrammar"'):
             assert leaked.encode() not in body, (path, leaked)
 
 
@@ -146,6 +156,11 @@ def test_generated_files_replace_those_on_disk(fake_client):
 
 def test_without_pyodide_its_route_is_404(fake_client):
     response = fake_client.get("/pyodide/pyodide.mjs")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+
+
+def test_without_xgrammar_its_route_is_404(fake_client):
+    response = fake_client.get("/@mlc-ai/web-xgrammar/lib/index.js")
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 

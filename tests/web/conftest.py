@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import browser_support
-from browser_support import PYODIDE_DIR, WEB_DIR, StaticServer, launch_chromium
+from browser_support import PYODIDE_DIR, WEB_DIR, XGRAMMAR_DIR, StaticServer, launch_chromium
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -43,8 +43,10 @@ def models_dir(tmp_path):
 
 @pytest.fixture
 def server(models_dir):
-    """fixtures/ at /, the JS client at /lib/, this test's model files at /models/, Pyodide at /pyodide/."""
-    with StaticServer(FIXTURES, mounts={"/lib/": WEB_DIR, "/models/": models_dir, "/pyodide/": PYODIDE_DIR}) as static:
+    """fixtures/ at /, the JS client at /lib/, this test's model files at /models/, Pyodide at /pyodide/,
+    web-xgrammar where `webgpu-llm serve` has it."""
+    mounts = {"/lib/": WEB_DIR, "/models/": models_dir, "/pyodide/": PYODIDE_DIR, "/@mlc-ai/web-xgrammar/lib/": XGRAMMAR_DIR}
+    with StaticServer(FIXTURES, mounts=mounts) as static:
         yield static
 
 

@@ -6,7 +6,7 @@ starts Python (loading a model through them is the engine's tests' job).
 
 import pytest
 
-from browser_support import PYODIDE_DIR
+from browser_support import PYODIDE_DIR, XGRAMMAR_DIR
 
 ASK = """async (engine) => {
     const { ModelNotFoundError } = await import("/lib/index.js");
@@ -36,9 +36,11 @@ def test_default_worker_script(page):
     check(result)
 
 
-@pytest.mark.skipif(not (PYODIDE_DIR / "pyodide.asm.mjs").exists(), reason="needs node_modules/pyodide (make install)")
+@pytest.mark.skipif(not (PYODIDE_DIR / "pyodide.asm.mjs").exists() or not (XGRAMMAR_DIR / "index.js").exists(),
+                    reason="needs node_modules/pyodide and @mlc-ai/web-xgrammar (make install)")
 def test_default_service_worker_script(page):
-    """sw.js imports Pyodide statically (service workers forbid import()), installs, claims the page."""
+    """sw.js imports Pyodide and web-xgrammar statically (service workers forbid import()), installs, claims
+    the page."""
     result = page.evaluate(f"""async () => {{
         await navigator.serviceWorker.register("/lib/sw.js", {{ type: "module", scope: "/" }});
         await navigator.serviceWorker.ready;

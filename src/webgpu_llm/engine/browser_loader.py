@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..gpu.browser import BrowserDevice
+from ..grammar.browser import XGrammarBackend
 from ..weights.artifact import CHAT_CONFIG_NAME, MANIFEST_NAMES, open_artifact
 from ..weights.upload import create_weight_buffers
 from .loader import LoadedModel, assemble_model, model_settings
@@ -84,6 +85,16 @@ async def load_model_browser(device: BrowserDevice, model_id: str, base_url: str
         raise
     report(1.0, f"Finish loading on WebGPU - {device.info.name}: {model_id} in {model.load_seconds:.1f} s")
     return model
+
+
+async def browser_grammar_backend(device: BrowserDevice, model: LoadedModel) -> XGrammarBackend:
+    """The loaded model's grammar engine: xgrammar in web/grammar.js, sent the model's vocabulary once.
+
+    Masks are written into `device`'s buffers by the same bridge (grammar/browser.py).
+    """
+    grammar_js = await device.bridge.grammar()
+    return await XGrammarBackend.create(grammar_js, model.tokenizer, model.config.vocab_size,
+                                        sorted(model.stop_token_ids))
 
 
 CHAT_OPTION_DEFAULTS = ("temperature", "top_p", "frequency_penalty", "presence_penalty", "repetition_penalty")

@@ -13,6 +13,7 @@ Native only (Starlette + uvicorn, the `serve` extra). Modules:
 - `app_config.py`      the generated `/lib/prebuilt_app_config.js`
 - `wheel.py`           the pure-Python wheel of the browser-side packages
 - `pyodide_dir.py`     where Pyodide's npm files are
+- `xgrammar_dir.py`    where web-xgrammar's bundle is (the browser's grammar engine)
 
 This package imports nothing heavy on import, so `python -m webgpu_llm.server.wheel`
 works without the server libraries.

@@ -5,6 +5,7 @@
     /lib/webgpu_llm-<version>-py3-none-any.whl           built in memory at start (wheel.py)
     /lib/<file>                                          files directly in web/ (the JS client)
     /pyodide/<file>                                      Pyodide's npm files (pyodide_dir.py)
+    /@mlc-ai/web-xgrammar/lib/<file>                     web-xgrammar's bundle (xgrammar_dir.py)
     /models/<model_id>/resolve/main/<file>               a cached model's files (WebLLM's URL layout)
     /  and  /<path>                                      the chat app in web/app/ (index.html at /)
 """
@@ -54,6 +55,9 @@ def build_app(settings: ServerSettings) -> Starlette:
     async def pyodide_file(request: Request) -> Response:
         return serve_file(settings.pyodide_dir, request.path_params["file"], flat=True, url=request.url.path)
 
+    async def xgrammar_file(request: Request) -> Response:
+        return serve_file(settings.xgrammar_dir, request.path_params["file"], flat=True, url=request.url.path)
+
     async def model_file(request: Request) -> Response:
         model_id = request.path_params["model_id"]
         folder = models.folders().get(model_id)
@@ -71,6 +75,7 @@ def build_app(settings: ServerSettings) -> Starlette:
         Route(f"/lib/{wheel_name}", wheel),
         Route("/lib/{file:path}", lib_file),
         Route("/pyodide/{file:path}", pyodide_file),
+        Route("/@mlc-ai/web-xgrammar/lib/{file:path}", xgrammar_file),
         Route("/models/{model_id}/resolve/main/{file:path}", model_file),
         Route("/{path:path}", app_file),
     ])

@@ -7,6 +7,7 @@
 
 import { FeatureNotSupportedError, WebGPUNotAvailableError } from "./errors.js";
 import { fetchModelText, loadShards } from "./download.js";
+import { GrammarBridge } from "./grammar.js";
 
 /** Features the engine uses when present (none is required: compute is f32). */
 const OPTIONAL_FEATURES = ["shader-f16", "subgroups", "timestamp-query"];
@@ -26,6 +27,9 @@ export class GpuBridge {
     this.objects = [null];
     this.freeIds = [];
     this.lostReason = null;
+    /** @type {{xgrammar?: any, xgrammarURL?: string}} how web/grammar.js finds web-xgrammar */
+    this.grammarOptions = {};
+    this.grammarBridge = null;
     device.lost.then((info) => { this.lostReason = `${info.reason}: ${info.message}`; });
   }
 
@@ -200,6 +204,15 @@ export class GpuBridge {
       },
       onProgress: (p) => onProgress(p.loadedBytes, p.totalBytes, Boolean(p.fromCache)),
     });
+  }
+
+  /** The grammar engine (web/grammar.js over web-xgrammar), loaded on first use. */
+  grammar() {
+    if (!this.grammarBridge) {
+      this.grammarBridge = GrammarBridge.create(this, this.grammarOptions);
+      this.grammarBridge.catch(() => { this.grammarBridge = null; }); // a failed load may be retried
+    }
+    return this.grammarBridge;
   }
 
   destroy() {

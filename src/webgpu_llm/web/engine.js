@@ -52,6 +52,7 @@ export class MLCEngine {
     if (!this.started) {
       this.started = (async () => {
         const bridge = await GpuBridge.create();
+        bridge.grammarOptions = { xgrammar: this.runtimeOptions.xgrammar, xgrammarURL: this.runtimeOptions.xgrammarURL };
         const pyodide = await startRuntime(this.runtimeOptions);
         const { BrowserHost } = pyodide.pyimport("webgpu_llm.engine.browser_host");
         return { bridge, host: BrowserHost(bridge) };

@@ -16,7 +16,8 @@
 // level, which accepts the Ports named "web_llm_service_worker" itself. As in
 // sw.js, a service worker cannot import() Pyodide: the extension ships a copy
 // of it and passes runtimeOptions = {loadPyodide, createPyodideModule, pyodideURL},
-// imported statically.
+// imported statically; for grammars (response_format, tools) likewise web-xgrammar:
+// `import "./@mlc-ai/web-xgrammar/lib/index.js"` (a copy of it) and {xgrammar: globalThis.xgrammar}.
 
 import { TransportError } from "./errors.js";
 import { EXTENSION_PORT_NAME, newUuid } from "./messages.js";

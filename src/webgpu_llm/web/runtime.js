@@ -14,6 +14,9 @@ import { VERSION } from "./version.js";
  * @property {string} [wheelURL] the engine wheel (default: next to this module)
  * @property {Function} [loadPyodide] pyodide.mjs's loadPyodide, when imported statically
  * @property {Function} [createPyodideModule] pyodide.asm.mjs's default export (service workers)
+ * @property {string} [xgrammarURL] web-xgrammar's lib/index.js (default:
+ *   ../@mlc-ai/web-xgrammar/lib/index.js, where `webgpu-llm serve` and npm put it)
+ * @property {any} [xgrammar] web-xgrammar itself, imported statically (service workers forbid import())
  */
 
 /** @param {RuntimeOptions} options @returns {Promise<any>} the Pyodide instance */

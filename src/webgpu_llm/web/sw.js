@@ -4,13 +4,15 @@
 // talk to it through CreateServiceWorkerMLCEngine.
 //
 // Service workers forbid import(), so Pyodide cannot fetch its own module
-// here: it is imported statically and handed over (PLATFORM.md).
+// here: it is imported statically and handed over (PLATFORM.md). So is the
+// grammar engine web-xgrammar, whose UMD bundle defines globalThis.xgrammar.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 import createPyodideModule from "../pyodide/pyodide.asm.mjs";
+import "../@mlc-ai/web-xgrammar/lib/index.js";
 import { ServiceWorkerMLCEngineHandler } from "./service_worker.js";
 
-new ServiceWorkerMLCEngineHandler({ loadPyodide, createPyodideModule });
+new ServiceWorkerMLCEngineHandler({ loadPyodide, createPyodideModule, xgrammar: globalThis.xgrammar });
 
 // Take over open pages at once, so the page that registered us can use the engine.
 self.addEventListener("install", () => self.skipWaiting());
