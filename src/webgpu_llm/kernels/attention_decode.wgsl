@@ -222,7 +222,8 @@ fn partial(@builtin(local_invocation_index) lid: u32,
         let lane = t / D4;
         // Zeroed explicitly: a bare `var` here kept its value across iterations (lavapipe).
         var acc = array<vec4<f32>, HB>();
-        for (var j = lane; j < count; j += KEY_LANES) {
+        // Keys before the window are skipped, not weighted by 0: a ring slot may hold anything.
+        for (var j = lane + select(0u, first - start, first > start); j < count; j += KEY_LANES) {
             let v = v_cache[cache_row(start + j, kv) * D4 + d4];
             for (var g = 0u; g < HB; g++) {
                 acc[g] += probs[g * CHUNK + j] * v;

@@ -52,14 +52,15 @@ fn capped(score: f32) -> f32 {
     return score;
 }
 
-// Stage rows first..first+BK-1 of a cache (K or V) into kv_tile; rows past `last` are zero.
-fn stage_keys(first: u32, last: u32, kv: u32, lid: u32, values: bool) {
+// Stage rows first..first+BK-1 of a cache (K or V) into kv_tile; rows outside lowest..last
+// are zero (a ring slot before the window may hold anything, and 0 * NaN is NaN).
+fn stage_keys(first: u32, lowest: u32, last: u32, kv: u32, lid: u32, values: bool) {
     for (var i = lid; i < BK * D4; i += WORKGROUP) {
         let j = i / D4;
         let c = i % D4;
         let key = first + j;
         var v = vec4<f32>(0.0);
-        if (key <= last) {
+        if (key >= lowest && key <= last) {
             let at = cache_row(key, kv) * D4 + c;
             if (values) {
                 v = v_cache[at];
@@ -97,13 +98,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var l = 0.0;
     var acc: array<vec4<f32>, VPL>;
     // The tile's first query sees the earliest keys; tiles before its window hold none.
-    var start = 0u;
+    var lowest = 0u;
     if (WINDOW > 0u && params.pos + q0 >= WINDOW) {
-        start = (params.pos + q0 + 1u - WINDOW) / BK * BK;
+        lowest = params.pos + q0 + 1u - WINDOW;
     }
-    for (var first = start; first <= last; first += BK) {
+    for (var first = lowest / BK * BK; first <= last; first += BK) {
         workgroupBarrier();  // the previous tile's V reads are done (and q_tile is stored)
-        stage_keys(first, last, kv, lid, false);
+        stage_keys(first, lowest, last, kv, lid, false);
         workgroupBarrier();
         for (var j = lane; j < BK; j += LANES) {
             var s = 0.0;
@@ -128,7 +129,7 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         l = l * alpha + p_sum;
         m = m_new;
         workgroupBarrier();  // K reads are done before V replaces it
-        stage_keys(first, last, kv, lid, true);
+        stage_keys(first, lowest, last, kv, lid, true);
         workgroupBarrier();
         for (var i = 0u; i < VPL; i++) {
             let c = min(lane + LANES * i, D4 - 1u);  // clamped lanes (D4 % LANES != 0) are not written
