@@ -92,9 +92,12 @@ def convert(source_path: Path, quantization: str, output: Path, *, conv_template
                 raise ConversionError(f"{plan.name}: source shape {weight.shape}, the config implies {plan.shape}")
             parts = quantize(scheme, weight)
             per_kind[tensor_kind(plan.name)].append(quantization_error(weight, dequantize(scheme, parts, weight.shape)))
-            stem = plan.name.removesuffix(".weight")
-            for suffix, array in parts.items():
-                writer.add_tensor(f"{stem}.{suffix}", array)
+            if not plan.name.endswith(".weight"):  # a bias: stored as it is, under its own name
+                writer.add_tensor(plan.name, parts["weight"])
+            else:
+                stem = plan.name.removesuffix(".weight")
+                for suffix, array in parts.items():
+                    writer.add_tensor(f"{stem}.{suffix}", array)
             bar.advance(plan.name)
         for filename, content in source.tokenizer_files.items():
             writer.add_json(filename, content)

@@ -5,10 +5,10 @@ Adding a family: write model/<family>.py with a `FAMILY`, add its module below.
 
 from __future__ import annotations
 
-from . import llama
+from . import gemma2, gemma3, llama, phi3, qwen2, qwen3
 from .family import Family
 
-FAMILIES: tuple[Family, ...] = (llama.FAMILY,)
+FAMILIES: tuple[Family, ...] = (llama.FAMILY, qwen2.FAMILY, qwen3.FAMILY, phi3.FAMILY, gemma2.FAMILY, gemma3.FAMILY)
 
 
 class UnsupportedModelError(ValueError):
