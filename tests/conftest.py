@@ -24,6 +24,17 @@ def smollm2_folder(model_cache):
 
 
 @pytest.fixture(scope="session")
+def gemma3_folder(model_cache):
+    """Converts the embedded Gemma 3 270M GGUF once per scheme, on demand."""
+    from webgpu_llm.convert.default_model import prepare_embedded_model
+
+    def prepare(quantization: str):
+        return prepare_embedded_model(f"gemma-3-270m-{quantization}-MLC", model_cache, progress=io.StringIO())
+
+    return prepare
+
+
+@pytest.fixture(scope="session")
 def device():
     """The real WebGPU device (wgpu-native; lavapipe on machines without a GPU)."""
     from webgpu_llm.gpu.native import NativeDevice

@@ -8,7 +8,7 @@ from gguf.quants import dequantize as gguf_dequantize
 from webgpu_llm.convert.default_model import smollm2_gguf_path
 from webgpu_llm.convert.quantizers import dequantize, error_bound
 from webgpu_llm.convert.tensor_io import load_tensor
-from webgpu_llm.model.llama_config import LlamaConfig
+from webgpu_llm.model.config import ModelConfig
 from webgpu_llm.weights.artifact import ShardChecksumError, open_artifact, verify_shards
 from webgpu_llm.weights.quantization import get_scheme
 
@@ -82,7 +82,7 @@ def test_q4f16_1_dequantizes_within_the_scheme_bound(smollm2_folder, gguf_tensor
 
 def test_chat_config_describes_smollm2(smollm2_folder):
     config = open_artifact(smollm2_folder("q4f16_1")).chat_config
-    model = LlamaConfig.from_model_config(config["model_config"])
+    model = ModelConfig.from_model_config(config["model_config"])
     assert (model.hidden_size, model.num_hidden_layers, model.num_attention_heads,
             model.num_key_value_heads, model.vocab_size) == (576, 30, 9, 3, 49152)
     assert model.tie_word_embeddings and model.rms_norm_eps == 1e-5

@@ -23,7 +23,7 @@ def test_resolve_finds_cached_and_folders_and_rejects_unknown(smollm2_folder, mo
     assert resolve_model(str(folder), model_cache) == folder
     with pytest.raises(ModelNotFoundError, match="SmolLM2-135M-Instruct-q4f32_1-MLC"):
         resolve_model("Llama-9-Imaginary-MLC", model_cache)
-    assert len(EMBEDDED_MODELS) == 4
+    assert len(EMBEDDED_MODELS) == 8  # SmolLM2 and Gemma 3 270M in four schemes each
 
 
 def test_cli_reports_bad_input_as_one_line_and_status_2(tmp_path, capsys):

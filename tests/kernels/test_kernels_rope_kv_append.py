@@ -1,4 +1,4 @@
-"""RoPE + paged KV append against numpy (HF rotate_half), and llama_inv_freq against HF."""
+"""RoPE + paged KV append against numpy (HF rotate_half), and inv_freq against HF."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kernel_harness import run_kernel
-from webgpu_llm.kernels.rope_kv_append import llama_inv_freq, rope_kv_append_kernel, rope_kv_append_workgroups
+from webgpu_llm.kernels.rope_kv_append import inv_freq as rope_inv_freq, rope_kv_append_kernel, rope_kv_append_workgroups
 from webgpu_llm.kernels.step_params import StepParams
 
 RNG = np.random.default_rng(11)
@@ -54,7 +54,7 @@ ATOL = 2e-5
 def test_rope_rotates_q_k_and_appends_to_permuted_pages(device, H, KVH, Dh, page, t, pos):
     pages = -(-(pos + t) // page) + 1
     page_table = RNG.permutation(pages)  # logical page -> physical page, out of order
-    inv_freq = np.array(llama_inv_freq(Dh, 10000.0, None), np.float32)
+    inv_freq = np.array(rope_inv_freq(Dh, 10000.0, None), np.float32)
     qkv, out = run_rope(device, H, KVH, Dh, page, t, pos, inv_freq, page_table)
     positions = np.arange(pos, pos + t)
     np.testing.assert_allclose(out["q"], rope_reference(qkv[:, :H], positions, inv_freq), atol=ATOL)
@@ -71,7 +71,7 @@ def test_rope_rotates_q_k_and_appends_to_permuted_pages(device, H, KVH, Dh, page
 def test_rope_angle_stays_accurate_at_long_positions(device):
     H, KVH, Dh, page, t = 2, 1, 128, 16, 3
     pos = 131072 - 8  # angles up to ~1.3e5 rad: raw GPU sin/cos would be far off
-    inv_freq = np.array(llama_inv_freq(Dh, 500000.0, LLAMA31_SCALING), np.float32)
+    inv_freq = np.array(rope_inv_freq(Dh, 500000.0, LLAMA31_SCALING), np.float32)
     page_table = np.arange(-(-(pos + t) // page))
     qkv, out = run_rope(device, H, KVH, Dh, page, t, pos, inv_freq, page_table)
     positions = np.arange(pos, pos + t)
@@ -80,16 +80,16 @@ def test_rope_angle_stays_accurate_at_long_positions(device):
     np.testing.assert_allclose(out["q"], rope_reference(qkv[:, :H], positions, inv_freq), atol=ATOL)
 
 
-def test_llama_inv_freq_default_is_plain_rope():
-    ours = llama_inv_freq(64, 10000.0, None)
+def test_inv_freq_default_is_plain_rope():
+    ours = rope_inv_freq(64, 10000.0, None)
     assert len(ours) == 32
     np.testing.assert_allclose(ours, [10000.0 ** (-i / 64) for i in range(0, 64, 2)], rtol=1e-15)
-    assert llama_inv_freq(64, 10000.0, {"rope_type": "default"}) == ours
+    assert rope_inv_freq(64, 10000.0, {"rope_type": "default"}) == ours
 
 
 @pytest.mark.parametrize("head_dim, base", [(64, 500000.0), (128, 500000.0), (40, 10000.0)])
 def test_llama3_inv_freq_matches_transformers(head_dim, base):
-    ours = np.array(llama_inv_freq(head_dim, base, LLAMA31_SCALING))
+    ours = np.array(rope_inv_freq(head_dim, base, LLAMA31_SCALING))
     try:
         from transformers import LlamaConfig
         from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
@@ -121,4 +121,4 @@ def llama3_formula(head_dim, base, s):
 
 def test_unsupported_rope_type_is_refused():
     with pytest.raises(ValueError, match="supported"):
-        llama_inv_freq(64, 10000.0, {"rope_type": "yarn", "factor": 4.0})
+        rope_inv_freq(64, 10000.0, {"rope_type": "yarn", "factor": 4.0})

@@ -91,10 +91,19 @@ def silu(g: np.ndarray) -> np.ndarray:
     return g / (1.0 + np.exp(-g))
 
 
-def reference_product(dense: np.ndarray, x: np.ndarray, *, swiglu: bool = False, y0: np.ndarray | None = None):
+def gelu_tanh(g: np.ndarray) -> np.ndarray:
+    """HF's gelu_pytorch_tanh."""
+    return 0.5 * g * (1 + np.tanh(np.sqrt(2 / np.pi) * (g + 0.044715 * g ** 3)))
+
+
+GATE_ACTIVATIONS = {"silu": silu, "gelu_tanh": gelu_tanh}
+
+
+def reference_product(dense: np.ndarray, x: np.ndarray, *, swiglu: bool = False, y0: np.ndarray | None = None,
+                      activation: str = "silu"):
     """(expected (T, N), tolerance (T, N)) of the product kernels' y, in float64.
 
-    swiglu: dense has 2N rows, y = silu(x gate^T) * (x up^T); y0: residual that is added.
+    swiglu: dense has 2N rows, y = act(x gate^T) * (x up^T), act = `activation`; y0: residual that is added.
     """
     x64 = np.asarray(x, np.float64)
     full = x64 @ dense.T
@@ -102,9 +111,10 @@ def reference_product(dense: np.ndarray, x: np.ndarray, *, swiglu: bool = False,
     if swiglu:
         n = dense.shape[0] // 2
         gate, up, tol_g, tol_u = full[:, :n], full[:, n:], tol[:, :n], tol[:, n:]
-        full = silu(gate) * up
-        tol = 1.1 * tol_g * np.abs(up) + np.abs(silu(gate)) * tol_u  # |silu'| <= 1.1
-    tol = tol + 1e-5 * np.abs(full)  # exp() in silu and f32 rounding of the result: a few ulp
+        act = GATE_ACTIVATIONS[activation]
+        full = act(gate) * up
+        tol = 1.2 * tol_g * np.abs(up) + np.abs(act(gate)) * tol_u  # |silu'| <= 1.1, |gelu_tanh'| <= 1.13
+    tol = tol + 1e-5 * np.abs(full)  # exp()/tanh() in the activation and f32 rounding of the result: a few ulp
     if y0 is not None:
         full = full + y0
         tol = tol + 2 * np.finfo(np.float32).eps * (np.abs(y0) + np.abs(full))

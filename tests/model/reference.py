@@ -10,10 +10,10 @@ import torch
 from webgpu_llm.convert.tensor_io import load_tensor
 from webgpu_llm.engine.loader import load_model
 from webgpu_llm.engine.runner import SamplingSetup
-from webgpu_llm.model.llama_config import LlamaConfig
+from webgpu_llm.model.config import ModelConfig
 
 
-def hf_state_dict(artifact, config: LlamaConfig) -> dict[str, torch.Tensor]:
+def hf_state_dict(artifact, config: ModelConfig) -> dict[str, torch.Tensor]:
     """Our q0f32 artifact's tensors under HF names (fused projections split back)."""
     t = lambda name: torch.from_numpy(np.array(load_tensor(artifact, name), np.float32))  # noqa: E731
     out = {"model.embed_tokens.weight": t("model.embed_tokens.weight"), "model.norm.weight": t("model.norm.weight")}
@@ -32,7 +32,7 @@ def hf_state_dict(artifact, config: LlamaConfig) -> dict[str, torch.Tensor]:
     return out
 
 
-def hf_model(config: LlamaConfig, state: dict[str, torch.Tensor], model_type: str = "llama"):
+def hf_model(config: ModelConfig, state: dict[str, torch.Tensor], model_type: str = "llama"):
     import transformers
 
     kwargs = dict(hidden_size=config.hidden_size, intermediate_size=config.intermediate_size,

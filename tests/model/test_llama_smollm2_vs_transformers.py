@@ -4,7 +4,7 @@ import numpy as np
 
 from reference import assert_logits_match, hf_logits, hf_model, hf_state_dict, our_greedy_logits
 from webgpu_llm.conversation import ConvTemplate, render_prompt
-from webgpu_llm.model.llama_config import LlamaConfig
+from webgpu_llm.model.config import ModelConfig
 from webgpu_llm.tokenizer import Tokenizer
 from webgpu_llm.weights.artifact import open_artifact
 
@@ -26,7 +26,7 @@ def chat_prompt(folder) -> list[int]:
 def test_q0f32_logits_and_greedy_tokens_match_transformers(smollm2_folder, device):
     folder = smollm2_folder("q0f32")
     artifact = open_artifact(folder)
-    config = LlamaConfig.from_model_config(artifact.chat_config["model_config"])
+    config = ModelConfig.from_model_config(artifact.chat_config["model_config"])
     prompt = chat_prompt(folder)
     tokens, logits = our_greedy_logits(folder, device, prompt, DECODE_STEPS, context_window_size=128,
                                        prefill_chunk_size=32)  # 37-token prompt: two chunks

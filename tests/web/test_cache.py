@@ -169,8 +169,14 @@ def test_default_app_config_is_the_prebuilt_one(page):
                          cleanModelUrl("https://h/u/m/resolve/dev"), cleanModelUrl("https://h/u/m/resolve/main/")] };
     }""")
     assert result["has"] is False
-    assert result["ids"] == ["SmolLM2-135M-Instruct-q0f32-MLC", "SmolLM2-135M-Instruct-q4f32_1-MLC",
-                             "SmolLM2-135M-Instruct-q4f16_1-MLC"]
+    assert result["ids"][:3] == ["SmolLM2-135M-Instruct-q0f32-MLC", "SmolLM2-135M-Instruct-q4f32_1-MLC",
+                                 "SmolLM2-135M-Instruct-q4f16_1-MLC"]
+    # WebLLM's models of the families we run, under WebLLM's ids and MLC's Hugging Face folders.
+    for family_model in ("Qwen2.5-0.5B-Instruct-q4f16_1-MLC", "Qwen3-0.6B-q4f16_1-MLC",
+                         "Phi-3.5-mini-instruct-q4f16_1-MLC", "gemma-2-2b-it-q4f16_1-MLC",
+                         "Mistral-7B-Instruct-v0.3-q4f16_1-MLC", "Llama-3.2-1B-Instruct-q4f16_1-MLC"):
+        i = result["ids"].index(family_model)
+        assert result["urls"][i] == f"https://huggingface.co/mlc-ai/{family_model}/resolve/main/"
     assert result["urls"][0] == "https://huggingface.co/mlc-ai/SmolLM2-135M-Instruct-q0f32-MLC/resolve/main/"
     assert result["clean"] == ["https://h/u/m/resolve/main/", "https://h/u/m/resolve/main/",
                                "https://h/u/m/resolve/dev/", "https://h/u/m/resolve/main/"]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from webgpu_llm.convert.tensor_io import load_tensor
-from webgpu_llm.model.llama_config import LlamaConfig
+from webgpu_llm.model.registry import family_for_model_type
 from webgpu_llm.weights.artifact import (
     ShardChecksumError,
     load_manifest,
@@ -38,9 +38,10 @@ def fixture_config() -> dict:
 
 def test_every_record_is_a_known_parameter_of_the_model():
     chat_config = fixture_config()
-    config = LlamaConfig.from_model_config(chat_config["model_config"])
+    family = family_for_model_type(chat_config["model_type"])
+    config = family.config_from_mlc(chat_config["model_config"])
     scheme = get_scheme(chat_config["quantization"])
-    expected = expected_records(scheme, config.parameter_shapes())
+    expected = expected_records(scheme, family.parameter_shapes(config))
     manifest = load_manifest(FIXTURE / "ndarray-cache.json")
     actual = {r.name: (r.shape, r.dtype) for r in manifest.records}
     assert len(actual) == manifest.metadata["ParamSize"] == 325

@@ -12,7 +12,8 @@ import numpy as np
 from ..gpu.device import Buffer, Device
 from ..weights.quantization import expected_records, get_scheme
 from ..weights.upload import WEIGHT_USAGE
-from ..model.llama_config import LlamaConfig
+from ..model import llama
+from ..model.config import ModelConfig
 
 _CHUNK = 1 << 26  # bytes generated at a time
 
@@ -32,10 +33,10 @@ def _random_bytes(rng: np.random.Generator, name: str, shape, dtype: str) -> np.
     return (values.view(np.uint32) >> 16).astype(np.uint16)  # float32 is stored as bf16
 
 
-def random_weights(device: Device, config: LlamaConfig, quantization: str, seed: int = 0) -> dict[str, Buffer]:
+def random_weights(device: Device, config: ModelConfig, quantization: str, seed: int = 0) -> dict[str, Buffer]:
     rng = np.random.default_rng(seed)
     buffers = {}
-    for name, (shape, dtype) in expected_records(get_scheme(quantization), config.parameter_shapes()).items():
+    for name, (shape, dtype) in expected_records(get_scheme(quantization), llama.FAMILY.parameter_shapes(config)).items():
         data = _random_bytes(rng, name, shape, dtype).tobytes()
         buffers[name] = device.create_buffer(len(data), WEIGHT_USAGE, name)
         for start in range(0, len(data), _CHUNK):
@@ -46,7 +47,7 @@ def random_weights(device: Device, config: LlamaConfig, quantization: str, seed:
     return buffers
 
 
-def bytes_read_per_token(weights: dict[str, Buffer], config: LlamaConfig) -> int:
+def bytes_read_per_token(weights: dict[str, Buffer], config: ModelConfig) -> int:
     """Weight bytes one decode step reads: every matrix once, but only one
     embedding row unless the LM head is tied to the embedding table."""
     total = 0

@@ -6,6 +6,7 @@ import sys
 
 from ..engine.runner import ModelRunner
 from ..gpu.native import NativeDevice
+from ..model import llama
 from .measure import BenchResult, copy_bandwidth, decode_speed
 from .random_weights import bytes_read_per_token, random_weights
 from .shapes import SHAPES
@@ -21,7 +22,8 @@ def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens
             raise ValueError(f"unknown shape {shape!r}; known: {sorted(SHAPES)}")
         config, name = SHAPES[shape], f"{shape} (random weights)"
         weights = random_weights(device, config, quantization)
-        runner = ModelRunner(device, config, weights, quantization, context, prompt_tokens)
+        runner = ModelRunner(device, config, llama.FAMILY.architecture(config), weights, quantization, context,
+                             prompt_tokens)
         tokenizer = None
     else:
         from ..engine.engine import resolve_model_folder

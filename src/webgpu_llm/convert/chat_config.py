@@ -39,7 +39,7 @@ def build_chat_config(source: ModelSource, quantization: str, conv_template: Con
         "model_config": model_config,
         "vocab_size": config.vocab_size,
         "context_window_size": config.context_window_size,
-        "sliding_window_size": source.sliding_window_size,
+        "sliding_window_size": config.sliding_window or -1,
         "prefill_chunk_size": config.prefill_chunk_size,
         "attention_sink_size": -1,
         "tensor_parallel_shards": 1,

@@ -1,59 +1,50 @@
-"""Read a GGUF file as a `ModelSource`: HF names, HF layouts, float32.
+"""Read a GGUF file as a `ModelSource`: HF names, HF layouts, HF values, float32.
 
 Every tensor type the `gguf` package can dequantize is accepted (F32, F16,
-BF16, Q4_0, Q4_1, Q8_0, K-quants, ...). llama.cpp's converter permutes the
-rows of attn_q / attn_k for its interleaved rope; HF (and MLC) use the
-rotate-half layout, so those two are permuted back here.
+BF16, Q4_0, Q4_1, Q8_0, K-quants, ...). The family (looked up by
+`general.architecture`) gives the name map and the quirks of llama.cpp's
+converter for it: for Llama it permutes the rows of attn_q / attn_k for its
+interleaved rope (HF and MLC use rotate-half, so they are permuted back);
+for Gemma it stores 1 + w for every norm (given back as HF's w).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..model.llama_config import LlamaConfig, ModelConfigError
+from ..model.config import ModelConfig, ModelConfigError
+from ..model.family import Family
+from ..model.registry import UnsupportedModelError, family_for_gguf
 from .gguf_tokenizer import tokenizer_files_from_gguf, tokenizer_info_from_gguf
 from .source import ConversionError, ModelSource
-
-SUPPORTED_ARCHITECTURES = ("llama",)
-
-# GGUF tensor name -> HF name. `{i}` is the layer index. Every GGUF tensor
-# must match a row here or `UNUSED_GGUF_TENSORS`, else conversion fails.
-GGUF_TO_HF = {
-    "token_embd.weight": "model.embed_tokens.weight",
-    "output_norm.weight": "model.norm.weight",
-    "output.weight": "lm_head.weight",
-    "blk.{i}.attn_norm.weight": "model.layers.{i}.input_layernorm.weight",
-    "blk.{i}.attn_q.weight": "model.layers.{i}.self_attn.q_proj.weight",
-    "blk.{i}.attn_k.weight": "model.layers.{i}.self_attn.k_proj.weight",
-    "blk.{i}.attn_v.weight": "model.layers.{i}.self_attn.v_proj.weight",
-    "blk.{i}.attn_output.weight": "model.layers.{i}.self_attn.o_proj.weight",
-    "blk.{i}.ffn_norm.weight": "model.layers.{i}.post_attention_layernorm.weight",
-    "blk.{i}.ffn_gate.weight": "model.layers.{i}.mlp.gate_proj.weight",
-    "blk.{i}.ffn_up.weight": "model.layers.{i}.mlp.up_proj.weight",
-    "blk.{i}.ffn_down.weight": "model.layers.{i}.mlp.down_proj.weight",
-}
-# Llama 3.1+ GGUFs carry the rope scaling as per-frequency factors; we turn
-# them back into HF's `rope_scaling` (checked to reproduce the factors).
-UNUSED_GGUF_TENSORS = ("rope_freqs.weight",)
 
 
 def _pattern(template: str) -> re.Pattern:
     return re.compile(re.escape(template).replace(r"\{i\}", r"(?P<i>\d+)") + "$")
 
 
-_GGUF_PATTERNS = [(_pattern(src), dst) for src, dst in GGUF_TO_HF.items()]
-
-
-def hf_name(gguf_name: str) -> str | None:
-    for pattern, dst in _GGUF_PATTERNS:
-        m = pattern.match(gguf_name)
-        if m:
-            return dst.replace("{i}", m.group("i")) if "i" in m.groupdict() else dst
-    return None
+def hf_names(family: Family, gguf_names: list[str]) -> dict[str, str]:
+    """GGUF tensor name -> HF name through the family's map (`{i}` is the layer index);
+    a tensor neither mapped nor listed unused fails the conversion."""
+    patterns = [(_pattern(src), dst) for src, dst in family.gguf_names.items()]
+    out, unknown = {}, []
+    for name in gguf_names:
+        for pattern, dst in patterns:
+            m = pattern.match(name)
+            if m:
+                out[name] = dst.replace("{i}", m.group("i")) if "i" in m.groupdict() else dst
+                break
+        else:
+            if name not in family.gguf_unused:
+                unknown.append(name)
+    if unknown:
+        raise ConversionError(f"GGUF tensors with no mapping to the {family.name} model: {unknown[:8]}")
+    return out
 
 
 def unpermute_rope_rows(w: np.ndarray, n_heads: int) -> np.ndarray:
@@ -100,46 +91,39 @@ def llama3_rope_divisors(scaling: dict[str, Any], head_dim: int, base: float) ->
     return np.where(wavelen < old / high, 1.0, divisor).astype(np.float32)
 
 
-def _config(reader, tensors: dict[str, Any], vocab_size: int) -> LlamaConfig:
+def _config(reader, family: Family, tensors: dict[str, Any]) -> ModelConfig:
     arch = _field(reader, "general.architecture")
-    key = lambda name: f"{arch}.{name}"  # noqa: E731
-    heads = int(_field(reader, key("attention.head_count")))
-    hidden = int(_field(reader, key("embedding_length")))
-    head_dim = int(_field(reader, key("attention.key_length"), hidden // heads))
-    base = _f32(_field(reader, key("rope.freq_base"), 10000.0))
-    rope_scaling = None
-    if "rope_freqs.weight" in tensors:
-        rope_scaling = _llama3_rope_scaling(np.asarray(tensors["rope_freqs.weight"].data), head_dim, base)
-    context = int(_field(reader, key("context_length"), 4096))
+
+    def get(key: str, default: Any) -> Any:
+        value = _field(reader, key if key.startswith(("tokenizer.", "general.")) else f"{arch}.{key}", default)
+        if value is None:
+            raise ConversionError(f"GGUF metadata lacks {arch}.{key}, which a {family.name} model needs")
+        return _f32(value) if isinstance(value, float) else value
+
     try:
-        return LlamaConfig(
-            hidden_size=hidden,
-            intermediate_size=int(_field(reader, key("feed_forward_length"))),
-            num_attention_heads=heads,
-            num_key_value_heads=int(_field(reader, key("attention.head_count_kv"), heads)),
-            num_hidden_layers=int(_field(reader, key("block_count"))),
-            rms_norm_eps=_f32(_field(reader, key("attention.layer_norm_rms_epsilon"))),
-            vocab_size=int(_field(reader, key("vocab_size"), vocab_size)),
-            head_dim=head_dim,
-            tie_word_embeddings="output.weight" not in tensors,
-            position_embedding_base=base,
-            rope_scaling=rope_scaling,
-            context_window_size=context,
-            prefill_chunk_size=min(2048, context),
-        )
-    except (TypeError, ModelConfigError) as e:
+        config = family.config_from_gguf(get, set(tensors))
+        if "rope_freqs.weight" in tensors:
+            scaling = _llama3_rope_scaling(np.asarray(tensors["rope_freqs.weight"].data), config.head_dim,
+                                           config.position_embedding_base)
+            config = replace(config, rope_scaling=scaling)
+        return config
+    except (TypeError, ValueError, ModelConfigError) as e:
+        if isinstance(e, ConversionError):
+            raise
         raise ConversionError(f"GGUF metadata does not describe a valid {arch} model: {e}") from e
 
 
-def _loader(tensor, config: LlamaConfig, name: str):
+def _loader(tensor, family: Family, config: ModelConfig, name: str):
     from gguf.quants import dequantize
 
     def load() -> np.ndarray:
         w = np.asarray(dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
-        if name.endswith("self_attn.q_proj.weight"):
+        if family.gguf_permuted_qk and name.endswith("self_attn.q_proj.weight"):
             w = unpermute_rope_rows(w, config.num_attention_heads)
-        elif name.endswith("self_attn.k_proj.weight"):
+        elif family.gguf_permuted_qk and name.endswith("self_attn.k_proj.weight"):
             w = unpermute_rope_rows(w, config.num_key_value_heads)
+        elif family.gguf_norms_plus_one and name.endswith("norm.weight"):
+            w = w - np.float32(1.0)
         return w
 
     return load
@@ -161,21 +145,20 @@ def read_gguf(path: Path) -> ModelSource:
         reader = gguf.GGUFReader(str(path))
     except Exception as e:  # the gguf package raises bare ValueError/struct errors
         raise ConversionError(f"{path} is not a readable GGUF file: {e}") from e
-    arch = _field(reader, "general.architecture")
-    if arch not in SUPPORTED_ARCHITECTURES:
-        raise ConversionError(f"GGUF architecture {arch!r} is not supported; supported: {SUPPORTED_ARCHITECTURES}")
+    try:
+        family = family_for_gguf(_field(reader, "general.architecture"))
+    except UnsupportedModelError as e:
+        raise ConversionError(str(e)) from e
     raw = {t.name: t for t in reader.tensors}
-    unknown = [n for n in raw if hf_name(n) is None and n not in UNUSED_GGUF_TENSORS]
-    if unknown:
-        raise ConversionError(f"GGUF tensors with no mapping to the Llama model: {unknown[:8]}")
-    vocab = len(_field(reader, "tokenizer.ggml.tokens", []))
-    config = _config(reader, raw, vocab)
-    tensors = {hf_name(n): _loader(t, config, hf_name(n)) for n, t in raw.items() if hf_name(n)}
+    names = hf_names(family, list(raw))
+    config = _config(reader, family, raw)
+    tensors = {hf: _loader(raw[name], family, config, hf) for name, hf in names.items()}
     files = tokenizer_files_from_gguf(reader)
     tokenizer_config = files.get("tokenizer_config.json", {})
     bos, eos, pad = _special_token_ids(reader)
     return ModelSource(
-        model_type="llama",
+        model_type=family.model_types[0],
+        family=family,
         config=config,
         tensors=tensors,
         tokenizer_files=files,

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..model.llama_config import LlamaConfig, ModelConfigError
+from ..model.config import ModelConfigError
+from ..model.registry import UnsupportedModelError, family_for_model_type
 from .source import ConversionError, ModelSource
 
-SUPPORTED_MODEL_TYPES = ("llama", "mistral")
 SAFETENSORS_DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16}
 
 
@@ -55,42 +55,6 @@ def _tensors(folder: Path) -> dict[str, Any]:
         for name, info in header.items():
             tensors[name] = _safetensors_loader(path, info, data_start, name)
     return tensors
-
-
-def _rope(hf: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
-    """Rope base and scaling: top-level `rope_theta` / `rope_scaling` (transformers 4), or
-    one `rope_parameters` block (transformers 5) whose rope_type "default" means no scaling."""
-    params = hf.get("rope_parameters")
-    if isinstance(params, dict):
-        scaling = {k: v for k, v in params.items() if k != "rope_theta"}
-        kind = scaling.get("rope_type", scaling.get("type", "default"))
-        return float(params.get("rope_theta", hf.get("rope_theta", 10000.0))), None if kind == "default" else scaling
-    return float(hf.get("rope_theta", 10000.0)), hf.get("rope_scaling")
-
-
-def _config(hf: dict[str, Any]) -> LlamaConfig:
-    context = int(hf.get("max_position_embeddings", 4096))
-    rope_base, rope_scaling = _rope(hf)
-    try:
-        return LlamaConfig(
-            hidden_size=hf["hidden_size"],
-            intermediate_size=hf["intermediate_size"],
-            num_attention_heads=hf["num_attention_heads"],
-            num_key_value_heads=hf.get("num_key_value_heads") or hf["num_attention_heads"],
-            num_hidden_layers=hf["num_hidden_layers"],
-            rms_norm_eps=hf["rms_norm_eps"],
-            vocab_size=hf["vocab_size"],
-            head_dim=hf.get("head_dim") or 0,
-            tie_word_embeddings=bool(hf.get("tie_word_embeddings", False)),
-            position_embedding_base=rope_base,
-            rope_scaling=rope_scaling,
-            context_window_size=context,
-            prefill_chunk_size=min(2048, context),
-        )
-    except KeyError as e:
-        raise ConversionError(f"config.json lacks {e.args[0]!r}, which a Llama-family model needs") from e
-    except ModelConfigError as e:
-        raise ConversionError(f"config.json: {e}") from e
 
 
 def _token_ids(value: Any) -> list[int]:
@@ -138,8 +102,13 @@ def read_hf_folder(folder: Path) -> ModelSource:
         raise ConversionError(f"{folder} has no config.json; a Hugging Face model folder needs one")
     hf = json.loads(config_path.read_text())
     model_type = hf.get("model_type")
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        raise ConversionError(f"model_type {model_type!r} is not supported; supported: {SUPPORTED_MODEL_TYPES}")
+    try:
+        family = family_for_model_type(model_type)
+        config = family.config_from_hf(hf)
+    except UnsupportedModelError as e:
+        raise ConversionError(str(e)) from e
+    except ModelConfigError as e:
+        raise ConversionError(f"config.json: {e}") from e
     if not (folder / "tokenizer.json").is_file():
         raise ConversionError(f"{folder} has no tokenizer.json (a tokenizer.model alone is not supported)")
     tokenizer_json = json.loads((folder / "tokenizer.json").read_text())
@@ -154,10 +123,10 @@ def read_hf_folder(folder: Path) -> ModelSource:
     files = {"tokenizer.json": tokenizer_json}
     if tokenizer_config:
         files["tokenizer_config.json"] = tokenizer_config
-    sliding = hf.get("sliding_window") if model_type == "mistral" else None
     return ModelSource(
         model_type=model_type,
-        config=_config(hf),
+        family=family,
+        config=config,
         tensors=_tensors(folder),
         tokenizer_files=files,
         tokenizer_info=_tokenizer_info(tokenizer_json),
@@ -168,5 +137,4 @@ def read_hf_folder(folder: Path) -> ModelSource:
         pad_token_id=hf.get("pad_token_id"),
         generation=generation,
         description=folder.name,
-        sliding_window_size=int(sliding) if sliding else -1,
     )

@@ -23,7 +23,7 @@ from .artifact_writer import ArtifactWriter
 from .chat_config import build_chat_config
 from .gguf_source import read_gguf
 from .hf_source import read_hf_folder
-from .llama_map import plan_llama_parameters
+from .parameter_map import plan_parameters
 from .progress import ProgressBar
 from .quantizers import dequantize, quantization_error, quantize
 from .source import ConversionError, ModelSource
@@ -79,20 +79,25 @@ def convert(source_path: Path, quantization: str, output: Path, *, conv_template
     if sampling:
         source = replace(source, generation={**source.generation, **sampling})
     template = choose_template(source, conv_template)
-    plans = plan_llama_parameters(source.config, set(source.tensors))
+    plans = plan_parameters(source.family, source.config, set(source.tensors))
     report = ConversionReport(Path(output), scheme.name, template.name)
     per_kind: dict[str, list[tuple[float, float]]] = defaultdict(list)
     bar = ProgressBar(len(plans), "converting", progress)
     with ArtifactWriter(output, overwrite=overwrite) as writer:
         for plan in plans:
             weight = np.concatenate([source.tensors[s]() for s in plan.sources], axis=0)
+            if plan.plus_one:
+                weight = weight + np.float32(1.0)
             if weight.shape != plan.shape:
                 raise ConversionError(f"{plan.name}: source shape {weight.shape}, the config implies {plan.shape}")
             parts = quantize(scheme, weight)
             per_kind[tensor_kind(plan.name)].append(quantization_error(weight, dequantize(scheme, parts, weight.shape)))
-            stem = plan.name.removesuffix(".weight")
-            for suffix, array in parts.items():
-                writer.add_tensor(f"{stem}.{suffix}", array)
+            if not plan.name.endswith(".weight"):  # a bias: stored as it is, under its own name
+                writer.add_tensor(plan.name, parts["weight"])
+            else:
+                stem = plan.name.removesuffix(".weight")
+                for suffix, array in parts.items():
+                    writer.add_tensor(f"{stem}.{suffix}", array)
             bar.advance(plan.name)
         for filename, content in source.tokenizer_files.items():
             writer.add_json(filename, content)
@@ -106,7 +111,7 @@ def convert(source_path: Path, quantization: str, output: Path, *, conv_template
 
 def _check_records(writer: ArtifactWriter, scheme, source: ModelSource) -> None:
     """The written records must be exactly what the runtime will ask for."""
-    expected = expected_records(scheme, source.config.parameter_shapes())
+    expected = expected_records(scheme, source.family.parameter_shapes(source.config))
     written = writer.records()
     if written != expected:
         diff = sorted(set(written.items()) ^ set(expected.items()))[:6]

@@ -1,8 +1,8 @@
 """What the converter reads from any source: a model in Hugging Face terms.
 
 Both sources (GGUF files and HF safetensors folders) present tensors under
-HF `transformers` names and layouts, so one declarative map
-(`llama_map.py`) takes either to MLC's names.
+HF `transformers` names and layouts, so one declarative map per family
+(`Family.hf_names`, applied by `parameter_map.py`) takes either to MLC's names.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..model.llama_config import LlamaConfig
+from ..model.config import ModelConfig
+from ..model.family import Family
 
 
 class ConversionError(ValueError):
@@ -24,8 +25,9 @@ TensorLoader = Callable[[], np.ndarray]  # returns float32, HF layout
 
 @dataclass
 class ModelSource:
-    model_type: str  # "llama" or "mistral": MLC's model_type
-    config: LlamaConfig
+    model_type: str  # MLC's model_type ("llama", "mistral", "qwen2", ...)
+    family: Family
+    config: ModelConfig
     tensors: dict[str, TensorLoader]  # HF name -> loader
     tokenizer_files: dict[str, Any]  # file name -> JSON object (tokenizer.json, ...)
     tokenizer_info: dict[str, Any]  # MLC's tokenizer_info
@@ -36,4 +38,3 @@ class ModelSource:
     pad_token_id: int | None
     generation: dict[str, float] = field(default_factory=dict)  # sampling defaults
     description: str = ""
-    sliding_window_size: int = -1

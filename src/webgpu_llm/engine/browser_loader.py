@@ -59,7 +59,7 @@ async def load_model_browser(device: BrowserDevice, model_id: str, base_url: str
     folder = await fetch_model_files(device.bridge, base_url, model_id, app_config)
     artifact = open_artifact(folder)
     apply_chat_options(artifact.chat_config, options)
-    config, context, chunk = model_settings(artifact, options.get("context_window_size"),
+    family, config, context, chunk = model_settings(artifact, options.get("context_window_size"),
                                             options.get("prefill_chunk_size"))
     total = sum(s.nbytes for s in artifact.manifest.shards)
 
@@ -74,7 +74,7 @@ async def load_model_browser(device: BrowserDevice, model_id: str, base_url: str
         buffers = create_weight_buffers(device, artifact)
         await device.bridge.uploadShards(base_url, upload_plan_json(artifact, buffers), app_config, on_bytes)
         report(0.92, "Compiling kernels")
-        model = assemble_model(model_id, artifact, device, config, buffers, context, chunk, started)
+        model = assemble_model(model_id, artifact, device, family, config, buffers, context, chunk, started)
         scope_open = False
         await device.end_error_scope(f"loading {model_id}")
     except BaseException:

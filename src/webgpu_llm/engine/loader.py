@@ -10,14 +10,15 @@ from typing import Any, Awaitable, Callable
 from ..conversation import ConvTemplate
 from ..gpu.device import Buffer, Device
 from ..grammar.matcher import GrammarBackend
-from ..model.llama_config import LlamaConfig
+from ..model.config import ModelConfig, ModelConfigError
+from ..model.family import Family
+from ..model.registry import UnsupportedModelError, family_for_model_type
 from ..protocol.errors import InvalidRequestError
 from ..tokenizer import Tokenizer
 from ..weights.artifact import Artifact, open_artifact, verify_shards
 from ..weights.upload import load_weights_native
 from .runner import ModelRunner
 
-SUPPORTED_MODEL_TYPES = ("llama", "mistral")
 Progress = Callable[[float, str], None]  # (fraction 0..1, text), like WebLLM's initProgressCallback
 
 
@@ -25,7 +26,8 @@ Progress = Callable[[float, str], None]  # (fraction 0..1, text), like WebLLM's 
 class LoadedModel:
     model_id: str
     artifact: Artifact
-    config: LlamaConfig
+    config: ModelConfig
+    family: Family
     tokenizer: Tokenizer
     template: ConvTemplate
     runner: ModelRunner
@@ -59,7 +61,7 @@ def load_model(folder: Path, device: Device, *, context_window_size: int | None 
                prefill_chunk_size: int | None = None, progress: Progress | None = None) -> LoadedModel:
     started = time.perf_counter()
     artifact = open_artifact(folder)
-    config, context, chunk = model_settings(artifact, context_window_size, prefill_chunk_size)
+    family, config, context, chunk = model_settings(artifact, context_window_size, prefill_chunk_size)
     if progress:
         progress(0.0, f"verifying {folder.name}")
     verify_shards(artifact)
@@ -69,7 +71,7 @@ def load_model(folder: Path, device: Device, *, context_window_size: int | None 
             progress(0.9 * done / total, f"loading weights: {done >> 20} of {total >> 20} MiB")
 
     weights = load_weights_native(device, artifact, on_bytes)
-    model = assemble_model(folder.name, artifact, device, config, weights, context, chunk, started)
+    model = assemble_model(folder.name, artifact, device, family, config, weights, context, chunk, started)
     model.grammar_factory = native_grammar_backend
     if progress:
         progress(1.0, f"loaded {folder.name} in {model.load_seconds:.1f} s")
@@ -84,25 +86,28 @@ async def native_grammar_backend(model: LoadedModel) -> GrammarBackend:
 
 
 def model_settings(artifact: Artifact, context_window_size: int | None,
-                   prefill_chunk_size: int | None) -> tuple[LlamaConfig, int, int]:
-    """The architecture config, context window and prefill chunk, checked against the model's own."""
+                   prefill_chunk_size: int | None) -> tuple[Family, ModelConfig, int, int]:
+    """The family, its config, context window and prefill chunk, checked against the model's own."""
     chat = artifact.chat_config
-    if chat.get("model_type") not in SUPPORTED_MODEL_TYPES:
-        raise InvalidRequestError(f"model_type {chat.get('model_type')!r} is not supported; "
-                                  f"supported: {SUPPORTED_MODEL_TYPES}", param="model")
-    config = LlamaConfig.from_model_config(chat["model_config"])
+    try:
+        family = family_for_model_type(chat.get("model_type"))
+        config = family.config_from_mlc(chat["model_config"])
+    except (UnsupportedModelError, ModelConfigError) as e:
+        raise InvalidRequestError(f"{artifact.folder.name}: {e}", param="model") from e
     context = _bounded("context_window_size", context_window_size, chat.get("context_window_size", 4096))
     chunk = _bounded("prefill_chunk_size", prefill_chunk_size, chat.get("prefill_chunk_size", 2048))
-    return config, context, min(chunk, context)
+    return family, config, context, min(chunk, context)
 
 
-def assemble_model(model_id: str, artifact: Artifact, device: Device, config: LlamaConfig,
+def assemble_model(model_id: str, artifact: Artifact, device: Device, family: Family, config: ModelConfig,
                    weights: dict[str, Buffer], context: int, chunk: int, started: float) -> LoadedModel:
     """Weights are on the device: build the graph and read the tokenizer and template."""
-    runner = ModelRunner(device, config, weights, artifact.chat_config["quantization"], context, chunk)
+    runner = ModelRunner(device, config, family.architecture(config), weights, artifact.chat_config["quantization"],
+                         context, chunk)
     tokenizer = Tokenizer.from_file(artifact.folder / "tokenizer.json")
     template = ConvTemplate.from_dict(artifact.chat_config["conv_template"])
-    return LoadedModel(model_id, artifact, config, tokenizer, template, runner, time.perf_counter() - started)
+    return LoadedModel(model_id, artifact, config, family, tokenizer, template, runner,
+                       time.perf_counter() - started)
 
 
 def _bounded(name: str, wanted: int | None, model_max: int) -> int:

@@ -24,8 +24,9 @@ from ..gpu.device import Buffer, BufferCopy, BufferUsage, Device
 from ..grammar.matcher import GrammarMatcher
 from ..kernels.sample import mask_words, token_bits
 from ..kernels.step_params import FLAG_GRAMMAR, FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
-from ..model.llama import HISTORY_CAPACITY, MAX_TOP_LOGPROBS, GraphSizes, LlamaGraph
-from ..model.llama_config import LlamaConfig
+from ..model.architecture import Architecture
+from ..model.config import ModelConfig
+from ..model.graph import HISTORY_CAPACITY, MAX_TOP_LOGPROBS, GraphSizes, ModelGraph
 from ..model.weight_formats import WeightFormats
 from ..protocol.errors import ContextWindowExceededError
 
@@ -102,13 +103,14 @@ class SampledToken:
 
 
 class ModelRunner:
-    def __init__(self, device: Device, config: LlamaConfig, weights: dict[str, Buffer], quantization: str,
-                 context_window: int, prefill_chunk: int):
+    def __init__(self, device: Device, config: ModelConfig, arch: Architecture, weights: dict[str, Buffer],
+                 quantization: str, context_window: int, prefill_chunk: int):
         self.device, self.config = device, config
         self.sizes = GraphSizes(context_window, prefill_chunk)
-        self.graph = LlamaGraph(device, config, weights, WeightFormats.of(quantization), self.sizes)
+        self.graph = ModelGraph(device, config, arch, weights, WeightFormats.of(quantization), self.sizes)
         self.graph.prefill_dispatches(self.sizes.chunk)  # compile prefill pipelines at load, not in a request
         self.kv_tokens: list[int] = []  # the tokens whose keys/values the cache holds, in order
+        self.kv_written_end = 0  # one past the last position written (steps past a stop included)
         self.lag = LAG  # 0: one step at a time (tests read each step's logits)
         read = BufferUsage.MAP_READ | BufferUsage.COPY_DST
         self._staging = [device.pool.acquire(READ_EVERY * (4 + LOGPROB_SLOT), read, f"readback-{i}")
@@ -141,7 +143,8 @@ class ModelRunner:
             if a != b:
                 break
             n += 1
-        return min(n, len(prompt) - 1)
+        n = min(n, len(prompt) - 1)
+        return n if self.graph.kv_reusable(n, self.kv_written_end) else 0
 
     def check_fits(self, prompt_len: int, max_new: int) -> None:
         # The last generated token is never fed back, so it needs no KV slot.
@@ -176,6 +179,7 @@ class ModelRunner:
                       BufferCopy(g.logprob_out, slot * LOGPROB_SLOT, batch.staging, READ_EVERY * 4,
                                  n * LOGPROB_SLOT)]
         self.device.write_buffer(self.graph.params, 0, params.pack())
+        self.kv_written_end = max(self.kv_written_end, params.pos + params.num_tokens)
         decoding = dispatches is self.graph.decode_dispatches or dispatches is self.graph.decode_forward
         if decoding and self.graph.indirect_attention:
             self.device.write_buffer(self.graph.decode_grid, 0, self.graph.decode_grid_bytes(params.pos))
@@ -186,6 +190,8 @@ class ModelRunner:
         (step 0), whose readback batch is returned."""
         start = self.reusable_prefix(prompt)
         self.kv_tokens = self.kv_tokens[:start]
+        if start == 0:  # every position is written afresh: no older write can shadow one
+            self.kv_written_end = 0
         chunk = self.sizes.chunk
         first = None
         for begin in range(start, len(prompt), chunk):
@@ -305,6 +311,8 @@ class ModelRunner:
             self.device.pool.release(buffer)
         self._staging = []
         self.kv_tokens = []
+        self.kv_written_end = 0
 
     def reset(self) -> None:
         self.kv_tokens = []
+        self.kv_written_end = 0

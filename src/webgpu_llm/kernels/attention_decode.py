@@ -37,8 +37,12 @@ def _head_block(group: int, dh: int) -> int:
 
 
 def attention_decode_kernel(entry: str, H: int, KVH: int, Dh: int, PAGE: int, context: int,
-                            subgroups: bool) -> KernelVariant:
-    """One of the two dispatches of decode attention; `entry` is "partial" or "merge"."""
+                            subgroups: bool, *, layer_pages: int = 0, window: int = 0, softcap: float = 0.0,
+                            scale: float | None = None) -> KernelVariant:
+    """One of the two dispatches of decode attention; `entry` is "partial" or "merge".
+
+    `layer_pages`: pages of the layer's (ring) cache, 0: no ring; `window`: keys seen, 0: all;
+    `softcap`: scores -> softcap * tanh(scores / softcap), 0: off; `scale`: 1/sqrt(Dh) if None."""
     if entry not in ENTRIES:
         raise ValueError(f"unknown entry {entry!r}; allowed: {ENTRIES}")
     if H < 1 or KVH < 1 or H % KVH:
@@ -53,8 +57,10 @@ def attention_decode_kernel(entry: str, H: int, KVH: int, Dh: int, PAGE: int, co
     hb = _head_block(group, Dh)
     return KernelVariant.of("attention_decode.wgsl", "partial", MERGE=False, SUBGROUPS=bool(subgroups),
                             KVH=KVH, D4=Dh // 4, G=group, HB=hb, KEY_LANES=_key_lanes(Dh),
-                            HEAD_BLOCKS=group // hb, PAGE=PAGE,
-                            SCALE=1.0 / math.sqrt(Dh), WORKGROUP=CHUNK, PRESENT_WORDS=-(-CHUNK // 32), **common)
+                            HEAD_BLOCKS=group // hb, PAGE=PAGE, LAYER_PAGES=layer_pages or 0xFFFFFFFF,
+                            WINDOW=int(window), SOFTCAP=float(softcap),
+                            SCALE=float(scale) if scale else 1.0 / math.sqrt(Dh), WORKGROUP=CHUNK,
+                            PRESENT_WORDS=-(-CHUNK // 32), **common)
 
 
 def attention_decode_workgroups(variant: KernelVariant) -> tuple[int, int, int]:

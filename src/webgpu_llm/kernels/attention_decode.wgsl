@@ -10,7 +10,11 @@
 // K/V were appended by rope_kv_append). The dispatch is sized for the whole
 // context at record time; chunks past pos return at once with an empty
 // partial (max EMPTY, sum 0), and merge reads only chunks 0..pos/CHUNK.
-// GQA: query head h reads kv head h / G. Scores are scaled by 1/sqrt(DH).
+// GQA: query head h reads kv head h / G. Scores are scaled by SCALE (1/sqrt(DH),
+// or Gemma's query_pre_attn_scalar^-1/2), then soft-capped to SOFTCAP tanh(s / SOFTCAP)
+// when SOFTCAP > 0 (Gemma 2). WINDOW > 0 keeps keys pos - WINDOW < j <= pos only
+// (sliding window); chunks wholly before the window leave an empty partial. Cache
+// rows are in a ring of LAYER_PAGES pages (see rope_kv_append.wgsl).
 //
 // Partial: one invocation per key of the chunk computes the HB dot products
 // (K row read as vec4, q block in workgroup memory), max and sum are reduced
@@ -21,7 +25,8 @@
 //
 // Defines: H, KVH, DH, D4 = DH/4, G = H/KVH, HB (query heads per workgroup,
 // divides G), HEAD_BLOCKS = G/HB, PAGE, CHUNK (= WORKGROUP of partial),
-// KEY_LANES = max(1, WORKGROUP / D4), MAX_CHUNKS, SCALE (f32), WORKGROUP,
+// KEY_LANES = max(1, WORKGROUP / D4), MAX_CHUNKS, SCALE, SOFTCAP (f32), WINDOW,
+// LAYER_PAGES, WORKGROUP,
 // PRESENT_WORDS; flags MERGE (the merge entry and its bindings, else
 // partial), SUBGROUPS (partial only).
 
@@ -78,7 +83,23 @@ var<workgroup> present: array<atomic<u32>, PRESENT_WORDS>;  // bit i: invocation
 
 // Row of position p for kv head `kv` in a cache of DH-wide rows.
 fn cache_row(p: u32, kv: u32) -> u32 {
-    return (page_table[p / PAGE] * KVH + kv) * PAGE + p % PAGE;
+    return (page_table[(p / PAGE) % LAYER_PAGES] * KVH + kv) * PAGE + p % PAGE;
+}
+
+// The first key the query at `pos` sees.
+fn first_key(pos: u32) -> u32 {
+    if (WINDOW > 0u && pos >= WINDOW) {
+        return pos + 1u - WINDOW;
+    }
+    return 0u;
+}
+
+fn capped(score: f32) -> f32 {
+    if (SOFTCAP > 0.0) {
+        // tanh saturates to 1 in f32 beyond 15; clamped so no implementation overflows exp.
+        return SOFTCAP * tanh(clamp(score / SOFTCAP, -15.0, 15.0));
+    }
+    return score;
 }
 
 // Max (want_max) or sum over the workgroup of each of the HB values; every
@@ -156,7 +177,8 @@ fn partial(@builtin(local_invocation_index) lid: u32,
     let kv = wid.y / HEAD_BLOCKS;
     let h0 = kv * G + (wid.y % HEAD_BLOCKS) * HB;  // first query head of this block
     let start = chunk * CHUNK;
-    if (start > params.pos) {  // uniform: the whole workgroup leaves
+    let first = first_key(params.pos);
+    if (start > params.pos || start + CHUNK <= first) {  // uniform: the whole workgroup leaves
         if (lid < HB) {
             partial_max[(h0 + lid) * MAX_CHUNKS + chunk] = EMPTY;
             partial_sum[(h0 + lid) * MAX_CHUNKS + chunk] = 0.0;
@@ -173,7 +195,7 @@ fn partial(@builtin(local_invocation_index) lid: u32,
     // Scores: invocation lid takes key start + lid. Invocations past `count`
     // compute on a clamped, valid row and discard it, so that control flow
     // stays uniform up to the subgroup reductions (no reconvergence needed).
-    let valid = lid < count;
+    let valid = lid < count && start + lid >= first;
     let row = cache_row(start + min(lid, count - 1u), kv) * D4;
     var dots: array<f32, HB>;
     for (var i = 0u; i < D4; i++) {
@@ -184,7 +206,7 @@ fn partial(@builtin(local_invocation_index) lid: u32,
     }
     var scores: array<f32, HB>;
     for (var g = 0u; g < HB; g++) {
-        scores[g] = select(EMPTY, dots[g], valid);
+        scores[g] = select(EMPTY, capped(dots[g]), valid);
     }
     var m = reduce_heads(scores, true, lid, lane);  // var: indexed by lid below
     var p: array<f32, HB>;
@@ -200,7 +222,8 @@ fn partial(@builtin(local_invocation_index) lid: u32,
         let lane = t / D4;
         // Zeroed explicitly: a bare `var` here kept its value across iterations (lavapipe).
         var acc = array<vec4<f32>, HB>();
-        for (var j = lane; j < count; j += KEY_LANES) {
+        // Keys before the window are skipped, not weighted by 0: a ring slot may hold anything.
+        for (var j = lane + select(0u, first - start, first > start); j < count; j += KEY_LANES) {
             let v = v_cache[cache_row(start + j, kv) * D4 + d4];
             for (var g = 0u; g < HB; g++) {
                 acc[g] += probs[g * CHUNK + j] * v;

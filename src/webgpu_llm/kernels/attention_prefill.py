@@ -19,8 +19,11 @@ def _tiles(dh: int) -> tuple[int, int]:
     raise ValueError(f"head_dim {dh} too large for prefill attention's workgroup memory")
 
 
-def attention_prefill_kernel(H: int, KVH: int, Dh: int, PAGE: int) -> KernelVariant:
-    """Causal attention of a chunk of queries over the paged KV cache (H query, KVH kv heads)."""
+def attention_prefill_kernel(H: int, KVH: int, Dh: int, PAGE: int, *, layer_pages: int = 0, window: int = 0,
+                             softcap: float = 0.0, scale: float | None = None) -> KernelVariant:
+    """Causal attention of a chunk of queries over the paged KV cache (H query, KVH kv heads).
+
+    `layer_pages`, `window`, `softcap`, `scale`: as attention_decode_kernel's."""
     if H < 1 or KVH < 1 or H % KVH:
         raise ValueError(f"heads H={H}, KVH={KVH}: both >= 1 and H a multiple of KVH")
     if Dh < 4 or Dh % 4:
@@ -29,7 +32,8 @@ def attention_prefill_kernel(H: int, KVH: int, Dh: int, PAGE: int) -> KernelVari
     d4 = Dh // 4
     return KernelVariant.of("attention_prefill.wgsl", H=H, KVH=KVH, DH=Dh, D4=d4, G=H // KVH, PAGE=PAGE,
                             BQ=bq, BK=bk, LANES=LANES, WORKGROUP=bq * LANES, STRIDE4=d4 + 1,
-                            VPL=-(-d4 // LANES), SCALE=1.0 / math.sqrt(Dh))
+                            VPL=-(-d4 // LANES), SCALE=float(scale) if scale else 1.0 / math.sqrt(Dh),
+                            LAYER_PAGES=layer_pages or 0xFFFFFFFF, WINDOW=int(window), SOFTCAP=float(softcap))
 
 
 def attention_prefill_workgroups(variant: KernelVariant, t: int) -> tuple[int, int, int]:

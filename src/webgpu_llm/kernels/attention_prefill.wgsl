@@ -11,8 +11,14 @@
 // Rows of the staged tiles are padded by one vec4 so that rows read side by
 // side fall in different banks.
 //
-// Defines: H, KVH, DH, D4 = DH/4, G = H/KVH, PAGE, BQ, BK, LANES, WORKGROUP =
-// BQ*LANES, STRIDE4 = D4 + 1, VPL = ceil(D4/LANES), SCALE (f32).
+// Scores are scaled by SCALE, then soft-capped (SOFTCAP > 0: Gemma 2). WINDOW > 0:
+// query i sees keys i - WINDOW < j <= i only, and key tiles wholly before the
+// window of the tile's first query are skipped. Cache rows are in a ring of
+// LAYER_PAGES pages (see rope_kv_append.wgsl).
+//
+// Defines: H, KVH, DH, D4 = DH/4, G = H/KVH, PAGE, LAYER_PAGES, BQ, BK, LANES,
+// WORKGROUP = BQ*LANES, STRIDE4 = D4 + 1, VPL = ceil(D4/LANES), SCALE, SOFTCAP
+// (f32), WINDOW.
 
 #include "step_params.wgsl"
 
@@ -30,17 +36,31 @@ var<workgroup> kv_tile: array<vec4<f32>, BK * STRIDE4>;  // K, then V, of one ke
 var<workgroup> scores: array<f32, BQ * BK>;
 
 fn cache_row(p: u32, kv: u32) -> u32 {
-    return (page_table[p / PAGE] * KVH + kv) * PAGE + p % PAGE;
+    return (page_table[(p / PAGE) % LAYER_PAGES] * KVH + kv) * PAGE + p % PAGE;
 }
 
-// Stage rows first..first+BK-1 of a cache (K or V) into kv_tile; rows past `last` are zero.
-fn stage_keys(first: u32, last: u32, kv: u32, lid: u32, values: bool) {
+// Whether the query at q_pos sees the key at `key`.
+fn visible(key: u32, q_pos: u32) -> bool {
+    return key <= q_pos && (WINDOW == 0u || key + WINDOW > q_pos);
+}
+
+fn capped(score: f32) -> f32 {
+    if (SOFTCAP > 0.0) {
+        // tanh saturates to 1 in f32 beyond 15; clamped so no implementation overflows exp.
+        return SOFTCAP * tanh(clamp(score / SOFTCAP, -15.0, 15.0));
+    }
+    return score;
+}
+
+// Stage rows first..first+BK-1 of a cache (K or V) into kv_tile; rows outside lowest..last
+// are zero (a ring slot before the window may hold anything, and 0 * NaN is NaN).
+fn stage_keys(first: u32, lowest: u32, last: u32, kv: u32, lid: u32, values: bool) {
     for (var i = lid; i < BK * D4; i += WORKGROUP) {
         let j = i / D4;
         let c = i % D4;
         let key = first + j;
         var v = vec4<f32>(0.0);
-        if (key <= last) {
+        if (key >= lowest && key <= last) {
             let at = cache_row(key, kv) * D4 + c;
             if (values) {
                 v = v_cache[at];
@@ -77,16 +97,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     var m = EMPTY;
     var l = 0.0;
     var acc: array<vec4<f32>, VPL>;
-    for (var first = 0u; first <= last; first += BK) {
+    // The tile's first query sees the earliest keys; tiles before its window hold none.
+    var lowest = 0u;
+    if (WINDOW > 0u && params.pos + q0 >= WINDOW) {
+        lowest = params.pos + q0 + 1u - WINDOW;
+    }
+    for (var first = lowest / BK * BK; first <= last; first += BK) {
         workgroupBarrier();  // the previous tile's V reads are done (and q_tile is stored)
-        stage_keys(first, last, kv, lid, false);
+        stage_keys(first, lowest, last, kv, lid, false);
         workgroupBarrier();
         for (var j = lane; j < BK; j += LANES) {
             var s = 0.0;
             for (var c = 0u; c < D4; c++) {
                 s += dot(q_tile[r * STRIDE4 + c], kv_tile[j * STRIDE4 + c]);
             }
-            scores[r * BK + j] = select(EMPTY, s, first + j <= q_pos);
+            scores[r * BK + j] = select(EMPTY, capped(s), visible(first + j, q_pos));
         }
         workgroupBarrier();
         // Every lane of a row folds in the same scores, so all agree on m and l.
@@ -98,13 +123,13 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
         var p: array<f32, BK>;
         var p_sum = 0.0;
         for (var j = 0u; j < BK; j++) {
-            p[j] = select(0.0, exp(scores[r * BK + j] - m_new), first + j <= q_pos);
+            p[j] = select(0.0, exp(scores[r * BK + j] - m_new), visible(first + j, q_pos));
             p_sum += p[j];
         }
         l = l * alpha + p_sum;
         m = m_new;
         workgroupBarrier();  // K reads are done before V replaces it
-        stage_keys(first, last, kv, lid, true);
+        stage_keys(first, lowest, last, kv, lid, true);
         workgroupBarrier();
         for (var i = 0u; i < VPL; i++) {
             let c = min(lane + LANES * i, D4 - 1u);  // clamped lanes (D4 % LANES != 0) are not written

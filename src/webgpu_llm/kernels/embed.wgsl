@@ -5,8 +5,10 @@
 // group scale, or 8 16-bit values. Rows of 16-bit formats are not word aligned
 // when HIDDEN is odd, so those are addressed element by element.
 //
+// Rows are multiplied by SCALE (1, or Gemma's sqrt(hidden size)).
+//
 // Defines: VOCAB, HIDDEN, GROUPS (q4 groups per row), K8 (q4 words per row),
-// OCTETS = ceil(HIDDEN/8), WORKGROUP; flags W_Q4F16 | W_Q4F32 | W_F16 | W_BF16,
+// OCTETS = ceil(HIDDEN/8), WORKGROUP, SCALE (f32); flags W_Q4F16 | W_Q4F32 | W_F16 | W_BF16,
 // QUANTIZED.
 
 #include "half.wgsl"
@@ -63,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     for (var i = 0u; i < 8u; i++) {
         let k = 8u * j + i;
         if (k < HIDDEN) {
-            out[t * HIDDEN + k] = v[i];
+            out[t * HIDDEN + k] = v[i] * SCALE;
         }
     }
 }

@@ -52,10 +52,14 @@ def _workgroup_size(units: int) -> int:
 NORM_FORMATS = ("F16", "BF16")
 
 
+ACTIVATIONS = ("silu", "gelu_tanh")  # the gate's activation with `swiglu` (GELU_TANH: GeGLU)
+
+
 def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool = False, swiglu: bool = False,
                 x_last_row: bool = False, norm: str | None = None, eps: float = 1e-5,
-                rows: int | None = None, cpu: bool = False) -> KernelVariant:
-    """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = silu(gate) * up.
+                rows: int | None = None, cpu: bool = False, activation: str = "silu") -> KernelVariant:
+    """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = act(gate) * up,
+    act being `activation` ("silu", or "gelu_tanh" for Gemma's GeGLU).
 
     `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
     `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`;
@@ -68,9 +72,12 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
         raise ValueError(f"unknown norm weight format {norm!r}; allowed: {NORM_FORMATS}")
     if rows is not None and rows < 1:
         raise ValueError(f"gemv needs rows >= 1, got {rows}")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; allowed: {ACTIVATIONS}")
     defines: dict[str, Any] = dict(
         N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=-(-k // 8), ALIGNED=k % 8 == 0,
-        ACCUMULATE=accumulate, SWIGLU=swiglu, X_LAST_ROW=x_last_row, NORM=norm is not None,
+        ACCUMULATE=accumulate, SWIGLU=swiglu, GELU_TANH=swiglu and activation == "gelu_tanh",
+        X_LAST_ROW=x_last_row, NORM=norm is not None,
         NORM_BF16=norm == "BF16", **weight_flags(fmt))
     if norm is not None:
         defines["EPS"] = float(eps)

@@ -168,8 +168,14 @@ fn rms_scale(sum_squares: f32) -> f32 {
 #endif
 }
 
-fn silu(g: f32) -> f32 {
+// The gate's activation: SiLU (SwiGLU), or with GELU_TANH gelu's tanh approximation
+// (GeGLU, HF's gelu_pytorch_tanh), its tanh argument clamped where f32 tanh is +-1 anyway.
+fn gate_activation(g: f32) -> f32 {
+#if GELU_TANH
+    return 0.5 * g * (1.0 + tanh(clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -15.0, 15.0)));
+#else
     return g / (1.0 + exp(-g));
+#endif
 }
 
 // y[n] from output n's full dot products: `value` (the gate row with SWIGLU), `up` (read
@@ -177,7 +183,7 @@ fn silu(g: f32) -> f32 {
 fn store_output(n: u32, value: f32, up: f32, scale: f32) {
     var v = value * scale;
 #if SWIGLU
-    v = silu(v) * up * scale;
+    v = gate_activation(v) * up * scale;
 #endif
 #if ACCUMULATE
     v += y[n];  // residual add fused into o_proj / down_proj

@@ -15,7 +15,7 @@
 // TILE_N (multiples of 4), TILE_K (a multiple of 8 dividing 32), W_TILE (TILE_N,
 // or 2*TILE_N with SWIGLU), WORKGROUP = (TILE_T/4) * (TILE_N/4), N_BLOCKS =
 // ceil(N/TILE_N), K_STEPS = ceil(K/TILE_K); flags W_Q4F16 | W_Q4F32 | W_F16 |
-// W_BF16, QUANTIZED, ACCUMULATE, SWIGLU.
+// W_BF16, QUANTIZED, ACCUMULATE, SWIGLU, GELU_TANH (the gate's activation, see gate_activation).
 
 #include "half.wgsl"
 #include "step_params.wgsl"
@@ -119,8 +119,15 @@ fn stage_tiles(lid: u32, t0: u32, n0: u32, k0: u32, num_tokens: u32) {
     }
 }
 
-fn silu(g: vec4<f32>) -> vec4<f32> {
+// The gate's activation: SiLU (SwiGLU), or with GELU_TANH gelu's tanh approximation
+// (GeGLU, HF's gelu_pytorch_tanh), its tanh argument clamped where f32 tanh is +-1 anyway.
+fn gate_activation(g: vec4<f32>) -> vec4<f32> {
+#if GELU_TANH
+    let inner = 0.7978845608028654 * (g + 0.044715 * g * g * g);
+    return 0.5 * g * (1.0 + tanh(clamp(inner, vec4<f32>(-15.0), vec4<f32>(15.0))));
+#else
     return g / (1.0 + exp(-g));
+#endif
 }
 
 // Columns n .. n + 3 of token t; `up` is unused without SWIGLU.
@@ -129,7 +136,7 @@ fn store_row(t: u32, n: u32, num_tokens: u32, acc: vec4<f32>, up: vec4<f32>) {
         return;
     }
 #if SWIGLU
-    let v = silu(acc) * up;
+    let v = gate_activation(acc) * up;
 #else
     let v = acc;
 #endif

@@ -2,11 +2,13 @@
 //   out = x / sqrt(mean(x^2) + EPS) * weight
 // One workgroup per row; invocations stride over D, then the sum of squares
 // is reduced by subgroupAdd (SUBGROUPS) or a workgroup-memory tree. The
-// residual add is not here: it is fused into the o_proj / down_proj products.
+// residual add is fused into the o_proj / down_proj products, except where the
+// product's output is normalized first (Gemma's post-attention and post-MLP norms):
+// then ACCUMULATE adds the normalized row into `out` (the residual stream).
 //
 // Defines: D (hidden size), EPS (f32), WORKGROUP (a power of two),
 // PRESENT_WORDS = ceil(WORKGROUP/32); flags VECTOR_BF16 (weight is bf16,
-// else f16), SUBGROUPS.
+// else f16), SUBGROUPS, ACCUMULATE.
 
 #include "half.wgsl"
 #include "step_params.wgsl"
@@ -91,6 +93,10 @@ fn main(@builtin(local_invocation_index) lid: u32,
     }
     let scale = inverseSqrt(workgroup_sum(squares, lid, lane) / f32(D) + EPS);
     for (var i = lid; i < D; i += WORKGROUP) {
+#if ACCUMULATE
+        out[base + i] += x[base + i] * scale * weight_at(i);
+#else
         out[base + i] = x[base + i] * scale * weight_at(i);
+#endif
     }
 }
