@@ -10,6 +10,8 @@ writes them into the buffers.
 
 from __future__ import annotations
 
+import functools
+
 import json
 import time
 from pathlib import Path
@@ -83,6 +85,7 @@ async def load_model_browser(device: BrowserDevice, model_id: str, base_url: str
         for buffer in buffers.values():
             device.destroy_buffer(buffer)
         raise
+    model.grammar_factory = functools.partial(browser_grammar_backend, device)
     report(1.0, f"Finish loading on WebGPU - {device.info.name}: {model_id} in {model.load_seconds:.1f} s")
     return model
 

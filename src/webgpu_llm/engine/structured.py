@@ -65,7 +65,7 @@ def output_plan(request) -> OutputPlan:
                 f"response_format {response_format.kind!r} cannot be combined with tools unless tool_choice is "
                 "\"none\"; drop one of them", param="response_format")
         return _tool_plan(tools, mode, choice.function_name, bool(getattr(request, "parallel_tool_calls", True)))
-    return OutputPlan(_format_grammar(response_format), (), (), _format_param(response_format))
+    return OutputPlan(_format_grammar(response_format), grammar_param=_format_param(response_format))
 
 
 def _format_param(response_format: ResponseFormat | None) -> str:
@@ -99,4 +99,4 @@ def _tool_plan(tools: tuple[Tool, ...], mode: str, name: str | None, parallel: b
         raise InvalidRequestError(str(e), param=e.param or "tools") from e
     called = [t.name for t in tools if mode != "function" or t.name == name]
     layouts = tuple(CallLayout(n, call_begin(n), CALL_END) for n in called)
-    return OutputPlan(grammar, tools, layouts, "tools")
+    return OutputPlan(grammar, tools, layouts, grammar_param="tools")
