@@ -12,7 +12,7 @@ TORCH := torch==2.13.0
 # Pyodide's core runtime from npm, served by `webgpu-llm serve` at /pyodide/.
 PYODIDE := pyodide@314.0.7
 PYODIDE_DIR := node_modules/pyodide
-# The browser's grammar engine (WebLLM's), served at /xgrammar/.
+# The browser's grammar engine (WebLLM's), served at /@mlc-ai/web-xgrammar/lib/.
 XGRAMMAR := @mlc-ai/web-xgrammar@0.1.27
 XGRAMMAR_DIR := node_modules/@mlc-ai/web-xgrammar
 
