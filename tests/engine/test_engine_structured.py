@@ -23,6 +23,10 @@ ENGINE_CASES = ("boolean", "null", "type_list", "flat_object", "optional_propert
                 "integer_exclusive", "annotations_ignored", "inferred_object", "webllm_json_string")
 CASES = [(name, schema) for name, schema in SCHEMA_CASES if name in ENGINE_CASES]
 MAX_TOKENS = 64
+# Bounded grammars, for the same reason: an unbounded repetition lets the model loop to max_tokens.
+ENGINE_EBNF = ("literal_choice", "repetition_bounds", "rules_and_comments", "escapes", "multiline_alternatives",
+               "dashed_rule_names", "unicode_and_hex")
+EBNF = [case for case in EBNF_CASES if case[0] in ENGINE_EBNF]
 FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
 
 
@@ -44,7 +48,7 @@ def answers(engine, name, schema):
 
 
 def test_the_engine_cases_are_schema_cases():
-    assert len(CASES) == len(ENGINE_CASES)
+    assert len(CASES) == len(ENGINE_CASES) and len(EBNF) == len(ENGINE_EBNF)
 
 
 @pytest.mark.parametrize("name, schema", CASES, ids=[name for name, _ in CASES])
@@ -60,9 +64,9 @@ def test_every_greedy_and_sampled_answer_validates(engine, name, schema):
 
 
 def test_json_object_answers_are_json_objects(engine):
-    messages = [{"role": "user", "content": "Describe a dog named Rex as JSON."}]
+    messages = [{"role": "user", "content": "A dog named Rex is 3 years old. Give his name and age as JSON."}]
     for seed in (None, *SEEDS):
-        sampling = {"temperature": 0} if seed is None else {"temperature": 0.7, "seed": seed}
+        sampling = {"temperature": 0} if seed is None else {"temperature": 0.7, "top_p": 0.9, "seed": seed}
         reply = engine.chat.completions.create(messages=messages, response_format={"type": "json_object"},
                                                max_tokens=MAX_TOKENS, **sampling)
         assert reply.choices[0].finish_reason == "stop"
@@ -77,7 +81,7 @@ def test_text_format_is_the_unconstrained_answer(engine):
     assert text.choices[0].message.content == free.choices[0].message.content
 
 
-@pytest.mark.parametrize("name, grammar, language", EBNF_CASES[:6], ids=[c[0] for c in EBNF_CASES[:6]])
+@pytest.mark.parametrize("name, grammar, language", EBNF, ids=[c[0] for c in EBNF])
 def test_ebnf_grammar_answers_are_in_the_language(engine, name, grammar, language):
     import re
 

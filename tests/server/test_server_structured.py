@@ -24,8 +24,8 @@ def client(server_url):
 
 def first_round(client, stream: bool):
     messages = [{"role": "user", "content": "What's the weather in Paris?"}]
-    request = dict(model=MODEL_ID, messages=messages, tools=[WEATHER], tool_choice="required", max_tokens=48,
-                   temperature=0)
+    request = dict(model=MODEL_ID, messages=messages, tools=[WEATHER], tool_choice="required", max_tokens=64,
+                   parallel_tool_calls=False, temperature=0)
     if not stream:
         reply = client.chat.completions.create(**request)
         assert reply.choices[0].finish_reason == "tool_calls"

@@ -15,7 +15,7 @@ from webgpu_llm.server.wheel import build_wheel_bytes, wheel_filename
 
 DIST_INFO = f"webgpu_llm-{__version__}.dist-info"
 NATIVE_ONLY = ("webgpu_llm/convert/", "webgpu_llm/server/", "webgpu_llm/benchmarks/", "webgpu_llm/web/",
-               "webgpu_llm/cli.py", "webgpu_llm/gpu/native.py")
+               "webgpu_llm/cli.py", "webgpu_llm/gpu/native.py", "webgpu_llm/grammar/native.py")
 # -I: no PYTHONPATH, no user site; -S: no site-packages. Only the wheel's folder is on sys.path.
 IMPORT_ALL = """
 import importlib, importlib.resources, pathlib, sys

@@ -26,7 +26,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DIST_NAME = "webgpu_llm"  # the wheel spec's escaped form of "webgpu-llm"
 INCLUDED_SUFFIXES = (".py", ".wgsl", ".json")
 # Paths relative to the package; a folder excludes everything under it.
-NATIVE_ONLY = ("convert", "server", "benchmarks", "web", "cli.py", "gpu/native.py", "weights/download_native.py")
+NATIVE_ONLY = ("convert", "server", "benchmarks", "web", "cli.py", "gpu/native.py", "grammar/native.py",
+               "weights/download_native.py")
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 METADATA = f"""Metadata-Version: 2.1
 Name: webgpu-llm
