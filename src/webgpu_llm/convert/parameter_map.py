@@ -17,7 +17,7 @@ from ..model.config import ModelConfig
 from ..model.family import Family
 from .source import ConversionError
 
-_LAYER = re.compile(r"layers\.(\d+)\.")
+_LAYER = re.compile(r"\.(\d+)\.")  # model.layers.3. / transformer.h.3. (Phi-3)
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def _template(name: str) -> tuple[str, str | None]:
     layer = _LAYER.search(name)
     if layer is None:
         return name, None
-    return name.replace(layer.group(0), "layers.{i}.", 1), layer.group(1)
+    return name.replace(layer.group(0), ".{i}.", 1), layer.group(1)
 
 
 def plan_parameters(family: Family, config: ModelConfig, source_names: set[str]) -> list[ParameterPlan]:

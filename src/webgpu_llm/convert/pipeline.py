@@ -56,7 +56,7 @@ def open_source(path: Path) -> ModelSource:
 
 
 def tensor_kind(name: str) -> str:
-    return re.sub(r"\.layers\.\d+\.", ".layers.*.", name)
+    return re.sub(r"\.\d+\.", ".*.", name, count=1)  # the layer index: model.layers.3. / transformer.h.3.
 
 
 def choose_template(source: ModelSource, name: str | None) -> ConvTemplate:

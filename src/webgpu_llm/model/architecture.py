@@ -59,6 +59,12 @@ class Architecture:
     attention_scale: float = 0.0  # 0: 1/sqrt(head_dim)
     attention_softcap: float = 0.0
     final_softcap: float = 0.0
+    # MLC's parameter names follow each model's module tree (mlc_llm/model/<arch>/): HF's for most
+    # families, its own for Phi-3 (transformer.embd, transformer.h.{i}.ln, mixer.out_proj, ...).
+    embedding: str = "model.embed_tokens"
+    layer_prefix: str = "model.layers"  # + ".{i}."
+    attention_out: str = "self_attn.o_proj"
+    final_norm: str = "model.norm"
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:
@@ -86,9 +92,9 @@ def parameter_shapes(config: ModelConfig, arch: Architecture) -> dict[str, tuple
     Tied models have no lm_head."""
     d, f = config.hidden_size, config.intermediate_size
     qkv = config.q_size + 2 * config.kv_size
-    shapes: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (config.vocab_size, d)}
+    shapes: dict[str, tuple[int, ...]] = {f"{arch.embedding}.weight": (config.vocab_size, d)}
     for i in range(config.num_hidden_layers):
-        p = f"model.layers.{i}"
+        p = f"{arch.layer_prefix}.{i}"
         shapes[f"{p}.{arch.attention_norm}.weight"] = (d,)
         shapes[f"{p}.{arch.qkv}.weight"] = (qkv, d)
         if arch.qkv_bias:
@@ -96,7 +102,7 @@ def parameter_shapes(config: ModelConfig, arch: Architecture) -> dict[str, tuple
         if arch.qk_norm:
             shapes[f"{p}.self_attn.q_norm.weight"] = (config.head_dim,)
             shapes[f"{p}.self_attn.k_norm.weight"] = (config.head_dim,)
-        shapes[f"{p}.self_attn.o_proj.weight"] = (d, config.q_size)
+        shapes[f"{p}.{arch.attention_out}.weight"] = (d, config.q_size)
         if arch.attention_post_norm:
             shapes[f"{p}.{arch.attention_post_norm}.weight"] = (d,)
         shapes[f"{p}.{arch.mlp_norm}.weight"] = (d,)
@@ -104,7 +110,7 @@ def parameter_shapes(config: ModelConfig, arch: Architecture) -> dict[str, tuple
         shapes[f"{p}.mlp.down_proj.weight"] = (d, f)
         if arch.mlp_post_norm:
             shapes[f"{p}.{arch.mlp_post_norm}.weight"] = (d,)
-    shapes["model.norm.weight"] = (d,)
+    shapes[f"{arch.final_norm}.weight"] = (d,)
     if not config.tie_word_embeddings:
         shapes["lm_head.weight"] = (config.vocab_size, d)
     return shapes

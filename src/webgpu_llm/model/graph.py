@@ -194,7 +194,7 @@ class ModelGraph:
 
     def _attention(self, i: int, t: int) -> list[Dispatch]:
         c, s, a = self.config, self.sizes, self.arch
-        layer, p = a.layers[i], f"model.layers.{i}.self_attn"
+        layer, p = a.layers[i], f"{a.layer_prefix}.{i}.self_attn"
         ring = self.layer_pages[i] if layer.window else 0
         kv = {"k_cache": self.k_cache[i], "v_cache": self.v_cache[i], "page_table": self.page_table}
         rope = rope_kv_append.rope_kv_append_kernel(
@@ -203,7 +203,7 @@ class ModelGraph:
             rope_scaling=layer.rope.scaling_dict)
         extra = {}
         if a.qkv_bias:
-            extra["qkv_bias"] = self.weights[f"model.layers.{i}.{a.qkv}.bias"]
+            extra["qkv_bias"] = self.weights[f"{a.layer_prefix}.{i}.{a.qkv}.bias"]
         if a.qk_norm:
             extra |= {"q_norm": self.weights[f"{p}.q_norm.weight"], "k_norm": self.weights[f"{p}.k_norm.weight"]}
         out = [self._dispatch(rope, {"params": self.params, "qkv": self.qkv, "inv_freq": self.inv_freq[layer.rope],
@@ -249,14 +249,14 @@ class ModelGraph:
                 self._norm(post_norm, t, f"{label}.post_norm", x=self.proj, out=self.hidden, accumulate=True)]
 
     def _layer(self, i: int, t: int) -> list[Dispatch]:
-        c, a, p = self.config, self.arch, f"model.layers.{i}"
+        c, a, p = self.config, self.arch, f"{self.arch.layer_prefix}.{i}"
         qkv = c.q_size + 2 * c.kv_size
         post = {"attention": a.attention_post_norm, "mlp": a.mlp_post_norm}
         post = {k: v and f"{p}.{v}.weight" for k, v in post.items()}
         return [
             *self._normed_product(f"{p}.{a.attention_norm}.weight", f"{p}.{a.qkv}", self.qkv, qkv, t, f"L{i}.qkv"),
             *self._attention(i, t),
-            *self._residual_product(self.attn_out, f"{p}.self_attn.o_proj", c.q_size, t, f"L{i}.o_proj",
+            *self._residual_product(self.attn_out, f"{p}.{a.attention_out}", c.q_size, t, f"L{i}.o_proj",
                                     post["attention"]),
             *self._normed_product(f"{p}.{a.mlp_norm}.weight", f"{p}.mlp.gate_up_proj", self.act,
                                   c.intermediate_size, t, f"L{i}.gate_up", swiglu=True, activation=a.activation),
@@ -266,13 +266,13 @@ class ModelGraph:
 
     def _head(self, t: int) -> list[Dispatch]:
         """The LM head on the last row, with the final norm fused into it, then the sampler."""
-        c = self.config
-        stem = "model.embed_tokens" if c.tie_word_embeddings else "lm_head"
+        c, a = self.config, self.arch
+        stem = a.embedding if c.tie_word_embeddings else "lm_head"
         variant = gemv.gemv_kernel(c.vocab_size, c.hidden_size, self.formats.matrix, self.subgroups,
                                    x_last_row=True, norm=self.formats.vector, eps=c.rms_norm_eps,
                                    cpu=self.cpu_adapter)
         buffers = {"params": self.params, "x": self.hidden, "y": self.logits,
-                   "norm_weight": self.weights["model.norm.weight"], **self._weight(stem)}
+                   "norm_weight": self.weights[f"{a.final_norm}.weight"], **self._weight(stem)}
         out = [self._dispatch(variant, buffers, gemv.gemv_workgroups(variant), "lm_head")]
         if self.arch.final_softcap:
             cap = softcap.softcap_kernel(c.vocab_size, self.arch.final_softcap)
@@ -285,7 +285,7 @@ class ModelGraph:
         c = self.config
         variant = embed.embed_kernel(c.vocab_size, c.hidden_size, self.formats.matrix, self.arch.embedding_scale)
         buffers = {"params": self.params, "tokens": self.tokens, "out": self.hidden,
-                   **self._weight("model.embed_tokens")}
+                   **self._weight(self.arch.embedding)}
         return self._dispatch(variant, buffers, embed.embed_workgroups(variant, t), "embed")
 
     def _record(self, t: int, with_head: bool = True) -> list[Dispatch]:

@@ -1,7 +1,10 @@
 """The Phi-3 family: Phi-3 and Phi-3.5 mini (`phi-3` template).
 
-Llama's layer with q/k/v and gate/up already fused in the HF checkpoint
-(the names MLC uses too), and `longrope` (older configs: `su`) rope
+Llama's layer with q/k/v and gate/up already fused in the HF checkpoint,
+under MLC's own names for Phi-3 (python/mlc_llm/model/phi3/phi3_model.py and
+phi3_loader.py: `transformer.embd`, `transformer.h.{i}.ln`, `mixer.qkv_proj`,
+`mixer.out_proj`, `transformer.norm`; published Phi-3 and Phi-3.5 MLC
+artifacts carry them), and `longrope` (older configs: `su`) rope
 scaling: per-frequency divisors, a short set up to
 original_max_position_embeddings and a long set past it, and cos/sin
 multiplied by an attention factor. The config is normalized here into one
@@ -60,8 +63,22 @@ def config_from_mlc(model_config: dict[str, Any]) -> ModelConfig:
 
 
 def architecture(config: ModelConfig) -> Architecture:
-    return Architecture(layers=uniform_layers(config, config.sliding_window))
+    return Architecture(layers=uniform_layers(config, config.sliding_window), qkv="mixer.qkv_proj",
+                        attention_norm="ln", embedding="transformer.embd", layer_prefix="transformer.h",
+                        attention_out="mixer.out_proj", final_norm="transformer.norm")
 
+
+# MLC name -> HF name, as phi3_loader.py maps them (lm_head.weight keeps its name).
+HF_NAMES = {
+    "transformer.embd.weight": ("model.embed_tokens.weight",),
+    "transformer.norm.weight": ("model.norm.weight",),
+    "transformer.h.{i}.ln.weight": ("model.layers.{i}.input_layernorm.weight",),
+    "transformer.h.{i}.mixer.qkv_proj.weight": ("model.layers.{i}.self_attn.qkv_proj.weight",),
+    "transformer.h.{i}.mixer.out_proj.weight": ("model.layers.{i}.self_attn.o_proj.weight",),
+    "transformer.h.{i}.post_attention_layernorm.weight": ("model.layers.{i}.post_attention_layernorm.weight",),
+    "transformer.h.{i}.mlp.gate_up_proj.weight": ("model.layers.{i}.mlp.gate_up_proj.weight",),
+    "transformer.h.{i}.mlp.down_proj.weight": ("model.layers.{i}.mlp.down_proj.weight",),
+}
 
 FAMILY = Family(
     name="phi3",
@@ -69,5 +86,6 @@ FAMILY = Family(
     config_from_hf=config_from_hf,
     config_from_mlc=config_from_mlc,
     architecture=architecture,
+    hf_names=HF_NAMES,
     hf_unused=(ROTARY_INV_FREQ,),
 )
