@@ -93,6 +93,10 @@ SCHEMA_CASES = [
     ("webllm_json_string", '{"type": "object", "properties": {"size": {"type": "string", "enum": ["small", '
                            '"large"]}, "count": {"type": "integer", "minimum": 1, "maximum": 3}}, "required": '
                            '["size", "count"]}'),
+    ("bounded_string", {"type": "string", "maxLength": 12}),
+    ("enum_and_integer", {"type": "object", "properties": {
+        "unit": {"enum": ["celsius", "fahrenheit"]}, "value": {"type": "integer", "minimum": -50, "maximum": 50}},
+        "required": ["unit", "value"], "additionalProperties": False}),
 ]
 
 REFUSED_SCHEMAS = [

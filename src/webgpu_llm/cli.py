@@ -112,9 +112,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     xgrammar = find_xgrammar_dir()
     if xgrammar is None:
         print(f"webgpu-llm serve: warning: {XGRAMMAR_MISSING_HINT}", file=sys.stderr)
+    examples = Path(args.examples).expanduser().resolve() if args.examples else None
+    if examples is not None and not examples.is_dir():
+        raise FileNotFoundError(f"--examples {args.examples} is not a folder")
     settings = ServerSettings(host=args.host, port=args.port, model=args.model, adapter=args.adapter,
                               cache_root=Path(args.models).expanduser() if args.models else None,
-                              pyodide_dir=pyodide, xgrammar_dir=xgrammar, max_body_bytes=args.max_body_bytes)
+                              pyodide_dir=pyodide, xgrammar_dir=xgrammar, examples_dir=examples,
+                              max_body_bytes=args.max_body_bytes)
     app = build_app(settings)
     url = base_url(settings.host, settings.port)
     print(f"chat app: {url}/   OpenAI API: {url}/v1   default model: {app.state.models.default_id}")
@@ -178,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pyodide", metavar="DIR", help="Pyodide's npm package folder (default: $WEBGPU_LLM_PYODIDE, "
                                                     "./node_modules/pyodide, or next to the source checkout)")
     p.add_argument("--adapter", help="substring of the adapter name for the native engines")
+    p.add_argument("--examples", metavar="DIR", help="also serve DIR at /examples/ (the checkout's examples/: "
+                                                     "pages that import the client from /lib/)")
     p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
                    help=f"largest request body in bytes (default {DEFAULT_MAX_BODY_BYTES})")
     p.set_defaults(run=cmd_serve)

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import sync_playwright
 
-from browser_support import launch_chromium, time_limit
+from browser_support import REPO, launch_chromium, time_limit
 from browser_cases import BROWSER_TIMEOUT_MS, TEST_TIME_LIMIT_S
 from server_support import running_server
 
@@ -11,7 +11,7 @@ from server_support import running_server
 @pytest.fixture(scope="module")
 def served(model_cache, smollm2_folder):
     smollm2_folder("q4f16_1")
-    with running_server(model_cache) as base_url:
+    with running_server(model_cache, extra_args=["--examples", str(REPO / "examples")]) as base_url:
         yield base_url
 
 

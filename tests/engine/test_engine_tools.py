@@ -28,11 +28,16 @@ CONVERT = {"type": "function", "function": {
 TOOLS = [WEATHER, TIME, CONVERT]
 PARAMETERS = {t["function"]["name"]: t["function"]["parameters"] for t in TOOLS}
 
+# 20 prompts: the first ten with tool_choice "required", the last ten with a named function.
 PROMPTS = [
     "What's the weather in Paris?", "Is it cold in Oslo right now?", "What time is it in Tokyo?",
     "Convert 100 US dollars to euros.", "How warm is it in Cairo, in fahrenheit?", "Time in UTC please.",
     "How many yen is 50 pounds?", "Weather for Lima?", "Tell me the local time in Berlin.",
     "Should I take an umbrella in London today?",
+    "Is it sunny in Madrid?", "What is the time in New York?", "Change 20 euros into dollars.",
+    "Will it snow in Moscow tonight?", "Give me the clock time in Sydney.", "How hot is Dubai today?",
+    "I have 300 Swiss francs; how much is that in pounds?", "Weather in Nairobi, in celsius.",
+    "Local time for Mexico City?", "Do I need a coat in Chicago?",
 ]
 
 
@@ -58,7 +63,7 @@ def check_calls(message, allowed_names):
         jsonschema.validate(json.loads(call.function.arguments), PARAMETERS[call.function.name])
 
 
-@pytest.mark.parametrize("prompt", PROMPTS[:6])
+@pytest.mark.parametrize("prompt", PROMPTS[:10])
 def test_required_always_calls_a_tool_with_valid_arguments(tool_engine, prompt):
     reply = ask(tool_engine, prompt, tool_choice="required", parallel_tool_calls=False)
     assert reply.choices[0].finish_reason == "tool_calls"
@@ -66,7 +71,7 @@ def test_required_always_calls_a_tool_with_valid_arguments(tool_engine, prompt):
     assert len(reply.choices[0].message.tool_calls) == 1
 
 
-@pytest.mark.parametrize("prompt", PROMPTS[4:])
+@pytest.mark.parametrize("prompt", PROMPTS[10:])
 def test_a_named_function_is_called_with_valid_arguments(tool_engine, prompt):
     name = "convert_currency" if "weather" in prompt.lower() else "get_weather"  # not always the obvious one
     reply = ask(tool_engine, prompt, tool_choice={"type": "function", "function": {"name": name}})

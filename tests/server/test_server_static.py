@@ -164,6 +164,20 @@ def test_without_xgrammar_its_route_is_404(fake_client):
     assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
+def test_examples_are_served_when_asked_and_404_otherwise(fake_client, fake_site):
+    assert fake_client.get("/examples/json-mode/").status_code == 404
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    settings = ServerSettings(model=FAKE_MODEL_ID, cache_root=fake_site / "cache", web_dir=fake_site / "web",
+                              examples_dir=examples)
+    client = TestClient(build_app(settings))
+    assert client.get("/examples/json-mode/").content == (examples / "json-mode" / "index.html").read_bytes()
+    script = client.get("/examples/json-mode/json_mode.js")
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert script.content == (examples / "json-mode" / "json_mode.js").read_bytes()
+    for path in ("/examples/../pyproject.toml", "/examples/%2e%2e/README.md", "/examples/nope.js"):
+        assert client.get(path).status_code == 404, path
+
+
 def test_file_under_accepts_only_plain_relative_names(fake_site):
     web = fake_site / "web"
     assert file_under(web, "version.js") == (web / "version.js").resolve()

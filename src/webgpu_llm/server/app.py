@@ -7,6 +7,7 @@
     /pyodide/<file>                                      Pyodide's npm files (pyodide_dir.py)
     /@mlc-ai/web-xgrammar/lib/<file>                     web-xgrammar's bundle (xgrammar_dir.py)
     /models/<model_id>/resolve/main/<file>               a cached model's files (WebLLM's URL layout)
+    /examples/<path>                                     the --examples folder (pages using /lib/)
     /  and  /<path>                                      the chat app in web/app/ (index.html at /)
 """
 
@@ -66,6 +67,11 @@ def build_app(settings: ServerSettings) -> Starlette:
                                                     f"{', '.join(models.folders()) or 'none'}"))
         return serve_file(folder, request.path_params["file"], url=request.url.path)
 
+    async def example_file(request: Request) -> Response:
+        path = request.path_params["path"]
+        return serve_file(settings.examples_dir, path + "index.html" if path.endswith("/") or not path else path,
+                          url=request.url.path)
+
     async def app_file(request: Request) -> Response:
         return serve_file(settings.app_dir, request.path_params["path"] or "index.html", url=request.url.path)
 
@@ -77,6 +83,7 @@ def build_app(settings: ServerSettings) -> Starlette:
         Route("/pyodide/{file:path}", pyodide_file),
         Route("/@mlc-ai/web-xgrammar/lib/{file:path}", xgrammar_file),
         Route("/models/{model_id}/resolve/main/{file:path}", model_file),
+        Route("/examples/{path:path}", example_file),
         Route("/{path:path}", app_file),
     ])
     app.state.models = models

@@ -20,6 +20,7 @@ class ServerSettings:
     cache_root: Path | None = None  # models live in <cache_root>/models/<id>; None: WEBGPU_LLM_CACHE or ~/.cache
     pyodide_dir: Path | None = None  # Pyodide's npm files; None: /pyodide/ answers 404
     xgrammar_dir: Path | None = None  # web-xgrammar's lib/ (the browser's grammar engine); None: 404
+    examples_dir: Path | None = None  # pages served at /examples/ (same origin as /lib/); None: 404
     adapter: str | None = None  # substring of the WebGPU adapter name for the native engines
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     web_dir: Path = WEB_DIR  # the JS client (served at /lib/) with the chat app in app/ (served at /)

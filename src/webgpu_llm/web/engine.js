@@ -35,6 +35,15 @@ export class MLCEngine {
     this.completions = { create: (request) => this._create("completion", request) };
   }
 
+  /** WebLLM's aliases of chat.completions.create and completions.create. */
+  chatCompletion(request) {
+    return this._create("chat", request);
+  }
+
+  completion(request) {
+    return this._create("completion", request);
+  }
+
   setInitProgressCallback(callback) {
     this.initProgressCallback = callback;
   }

@@ -47,4 +47,29 @@ PROMPTS = {
     "inferred_object": "Say ok as a JSON object.",
     "nullable_fields": "Give a note and a score as JSON.",
     "webllm_json_string": "Order two small coffees, as JSON.",
+    "enum_of_containers": "Pick one value as JSON.",
+    "bounded_string": "Name one fruit. Answer as a JSON string.",
+    "enum_and_integer": "It is 18 degrees celsius. Give the unit and the value as JSON.",
 }
+
+SEEDS = (1, 2, 3)
+# The schemas whose every answer SmolLM2-135M finishes within 64 tokens, greedy and with each
+# seed (measured; run over SCHEMA_CASES). The others hold an unbounded string or number inside
+# which the model can repeat itself ("1.5000000...") until max_tokens cuts the JSON; the random
+# walks of tests/grammar/ cover those.
+ANSWERED_CASES = (
+    "boolean", "null", "type_list", "flat_object", "optional_properties", "nested_objects", "array_of_integers",
+    "array_exact_length", "array_of_objects", "string_enum", "mixed_enum", "enum_of_containers", "const",
+    "any_of", "one_of_disjoint", "ref_defs", "ref_definitions", "recursive_tree", "string_lengths", "pattern",
+    "format_date", "format_date_time", "format_uuid", "integer_bounds", "integer_exclusive", "annotations_ignored",
+    "inferred_object", "nullable_fields", "webllm_json_string", "bounded_string", "enum_and_integer",
+)
+# json_object on a prompt that names its fields (an open prompt rambles inside a string).
+JSON_OBJECT_PROMPT = "A dog named Rex is 3 years old. Give his name and age as JSON."
+
+
+def schema_format(schema) -> dict:
+    """OpenAI's form for dict schemas, WebLLM's JSON-string form for string ones."""
+    if isinstance(schema, str):
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
