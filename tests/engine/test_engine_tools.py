@@ -89,7 +89,7 @@ def test_none_never_calls(tool_engine, prompt):
 
 
 def test_auto_gives_text_or_a_valid_call(tool_engine):
-    for prompt in PROMPTS[:3] + ["Say hello."]:
+    for prompt in PROMPTS[:1] + ["Say hello."]:
         message = ask(tool_engine, prompt, tool_choice="auto").choices[0].message
         if message.tool_calls:
             check_calls(message, set(PARAMETERS))
