@@ -24,8 +24,9 @@ MAX_TOKENS = 64
 BROWSER_CASES = ("boolean", "null", "integer_exclusive", "string_enum", "mixed_enum", "string_lengths",
                  "integer_bounds", "pattern", "optional_properties", "format_date", "array_of_integers",
                  "webllm_json_string")
+FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
 SCHEMAS = dict(SCHEMA_CASES)
-# Schemas whose greedy answers the two engines must agree on token for token.
+# Schemas whose greedy answers the two engines must agree on, text for text.
 PARITY_CASES = ("optional_properties", "array_of_integers", "string_enum", "pattern", "format_date",
                 "integer_bounds", "webllm_json_string")
 WEATHER = {"type": "function", "function": {
