@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from kernel_harness import run_kernel
+from webgpu_llm.kernels.attention_cpu import attention_cpu_kernel, attention_cpu_workgroups
 from webgpu_llm.kernels.attention_decode import (CHUNK, attention_decode_kernel, attention_decode_workgroups,
                                                  max_chunks)
 from webgpu_llm.kernels.step_params import StepParams
@@ -88,3 +89,23 @@ def test_decode_workgroups_cover_the_context():
     assert max_chunks(4097) == 4096 // CHUNK + 1
     with pytest.raises(ValueError, match="allowed"):
         attention_decode_kernel("both", 32, 8, 128, PAGE, 4096, True)
+
+
+@pytest.mark.parametrize("H, KVH, Dh", [(6, 2, 64), (16, 1, 8), (4, 1, 256)])
+@pytest.mark.parametrize("pos", [0, 77, 299])
+def test_cpu_decode_attention_matches_reference(device, H, KVH, Dh, pos):
+    """attention_cpu.wgsl with one query (how CPU adapters decode) over a paged cache; large logits
+    (scale 6) on the small head, as the split kernel's test."""
+    scale = 6.0 if Dh == 8 else 1.0
+    pages = -(-300 // PAGE)
+    page_table = RNG.permutation(pages).astype(np.uint32)
+    q = (RNG.standard_normal((H, Dh)) * scale).astype(np.float32)
+    k_rows = (RNG.standard_normal((pos + 1, KVH, Dh)) * scale).astype(np.float32)
+    v_rows = RNG.standard_normal((pos + 1, KVH, Dh)).astype(np.float32)
+    variant = attention_cpu_kernel(H, KVH, Dh, PAGE, decode=True)
+    out = run_kernel(device, variant,
+                     {"q": q, "k_cache": paged(k_rows, page_table, PAGE), "v_cache": paged(v_rows, page_table, PAGE),
+                      "page_table": page_table},
+                     {"out": (np.float32, (H * Dh,))}, attention_cpu_workgroups(variant, 1),
+                     StepParams(pos=pos, num_tokens=1))["out"]
+    np.testing.assert_allclose(out, decode_reference(q, k_rows, v_rows, pos), atol=ATOL, rtol=RTOL)

@@ -1,4 +1,5 @@
-"""Tiled causal prefill attention against a numpy reference, with a cached prefix."""
+"""Causal prefill attention against a numpy reference, with a cached prefix: the tiled GPU kernel
+(attention_prefill.wgsl) and the CPU adapters' one (attention_cpu.wgsl, plain WGSL: runs anywhere)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 
 from kernel_harness import run_kernel
+from webgpu_llm.kernels.attention_cpu import attention_cpu_kernel, attention_cpu_workgroups
 from webgpu_llm.kernels.attention_prefill import attention_prefill_kernel, attention_prefill_workgroups
 from webgpu_llm.kernels.step_params import StepParams
 
@@ -36,26 +38,33 @@ def paged(rows, page_table, page):
     return cache
 
 
+# (kernel, its dispatch size) by name: both take T queries over the same bindings.
+KERNELS = {"tiled": (attention_prefill_kernel, attention_prefill_workgroups),
+           "cpu": (attention_cpu_kernel, attention_cpu_workgroups)}
+
+
 # f32 dot products of Dh terms and GPU exp (a few ulp), sums over < 100 keys.
 ATOL, RTOL = 3e-6, 3e-5
 
 
+@pytest.mark.parametrize("kernel", list(KERNELS))
 @pytest.mark.parametrize("H, KVH, Dh", [(6, 2, 40), (4, 1, 64), (2, 2, 128)])
-@pytest.mark.parametrize("t, pos", [(7, 0), (7, 21), (19, 37)])  # pos > 0: keys from earlier chunks
-def test_prefill_attention_matches_reference(device, H, KVH, Dh, t, pos):
+@pytest.mark.parametrize("t, pos", [(7, 0), (7, 21), (19, 37), (1, 30)])  # pos > 0: keys from earlier chunks
+def test_prefill_attention_matches_reference(device, kernel, H, KVH, Dh, t, pos):
     context = pos + t + 5
     pages = -(-context // PAGE)
     page_table = RNG.permutation(pages).astype(np.uint32)
     q = RNG.standard_normal((t, H, Dh)).astype(np.float32)                  # (T, H, Dh)
     k_rows = (RNG.standard_normal((pos + t, KVH, Dh)) * 2).astype(np.float32)
     v_rows = RNG.standard_normal((pos + t, KVH, Dh)).astype(np.float32)
-    variant = attention_prefill_kernel(H, KVH, Dh, PAGE)
+    make, workgroups = KERNELS[kernel]
+    variant = make(H, KVH, Dh, PAGE)
     extra = 2  # rows past params.num_tokens stay untouched
     out = run_kernel(device, variant,
                      {"q": np.concatenate([q, np.ones((extra, H, Dh), np.float32)]),
                       "k_cache": paged(k_rows, page_table, PAGE), "v_cache": paged(v_rows, page_table, PAGE),
                       "page_table": page_table},
-                     {"out": (np.float32, (t + extra, H * Dh))}, attention_prefill_workgroups(variant, t + extra),
+                     {"out": (np.float32, (t + extra, H * Dh))}, workgroups(variant, t + extra),
                      StepParams(pos=pos, num_tokens=t))["out"]
     np.testing.assert_allclose(out[:t], prefill_reference(q, k_rows, v_rows, pos), atol=ATOL, rtol=RTOL)
     np.testing.assert_array_equal(out[t:], 0.0)

@@ -12,6 +12,7 @@ from kernel_harness import run_kernel
 from test_kernels_rope_kv_append import cache_rows, rope_reference
 from weight_reference import (assert_close, packed_vector, random_weight, reference_product, rms_norm_reference)
 from webgpu_llm.kernels.attention_decode import attention_decode_kernel, attention_decode_workgroups, max_chunks
+from webgpu_llm.kernels.attention_cpu import attention_cpu_kernel, attention_cpu_workgroups
 from webgpu_llm.kernels.attention_prefill import attention_prefill_kernel, attention_prefill_workgroups
 from webgpu_llm.kernels.embed import embed_kernel, embed_workgroups
 from webgpu_llm.kernels.gemv import gemv_kernel, gemv_workgroups
@@ -83,9 +84,10 @@ def test_decode_attention_window_softcap_over_a_ring(device, subgroups, pos, win
     np.testing.assert_allclose(out, expected, atol=ATOL, rtol=RTOL)
 
 
+@pytest.mark.parametrize("kernel", ["tiled", "cpu"])  # cpu: attention_cpu.wgsl, also decoding (t = 1)
 @pytest.mark.parametrize("t, pos, window, softcap", [(19, 37, 24, 0.0), (19, 37, 24, 4.0), (16, 0, 5, 0.0),
-                                                     (7, 60, 0, 2.5)])
-def test_prefill_attention_window_softcap_over_a_ring(device, t, pos, window, softcap):
+                                                     (7, 60, 0, 2.5), (1, 70, 24, 4.0)])
+def test_prefill_attention_window_softcap_over_a_ring(device, kernel, t, pos, window, softcap):
     H, KVH, Dh = 4, 1, 64
     total = pos + t
     pages = -(-total // PAGE) + 1
@@ -96,11 +98,13 @@ def test_prefill_attention_window_softcap_over_a_ring(device, t, pos, window, so
     k_rows = (RNG.standard_normal((total, KVH, Dh)) * 2).astype(np.float32)
     v_rows = RNG.standard_normal((total, KVH, Dh)).astype(np.float32)
     options = dict(layer_pages=ring_pages if window else 0, window=window, softcap=softcap, scale=scale)
-    variant = attention_prefill_kernel(H, KVH, Dh, PAGE, **options)
+    make, workgroups = {"tiled": (attention_prefill_kernel, attention_prefill_workgroups),
+                        "cpu": (attention_cpu_kernel, attention_cpu_workgroups)}[kernel]
+    variant = make(H, KVH, Dh, PAGE, **options)
     out = run_kernel(device, variant,
                      {"q": q, "k_cache": ring(k_rows, ring_pages, page_table, total - 1),
                       "v_cache": ring(v_rows, ring_pages, page_table, total - 1), "page_table": page_table},
-                     {"out": (np.float32, (t, H * Dh))}, attention_prefill_workgroups(variant, t),
+                     {"out": (np.float32, (t, H * Dh))}, workgroups(variant, t),
                      StepParams(pos=pos, num_tokens=t))["out"]
     expected = np.stack([attention_reference(q[i], k_rows, v_rows, pos + i, window, softcap, scale)
                          for i in range(t)])

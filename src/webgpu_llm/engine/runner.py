@@ -180,9 +180,6 @@ class ModelRunner:
                                  n * LOGPROB_SLOT)]
         self.device.write_buffer(self.graph.params, 0, params.pack())
         self.kv_written_end = max(self.kv_written_end, params.pos + params.num_tokens)
-        decoding = dispatches is self.graph.decode_dispatches or dispatches is self.graph.decode_forward
-        if decoding and self.graph.indirect_attention:
-            self.device.write_buffer(self.graph.decode_grid, 0, self.graph.decode_grid_bytes(params.pos))
         self.device.submit(dispatches, copies)
 
     def prefill(self, prompt: list[int], sampling: SamplingSetup) -> _Batch:

@@ -32,16 +32,14 @@
 
 #include "step_params.wgsl"
 
-// -FLT_MAX: an empty partial's max. exp(EMPTY - M) is 0 for any real M; a
-// finite value keeps the arithmetic free of inf - inf.
-const EMPTY: f32 = -3.4028234e38;
-
 @group(0) @binding(0) var<uniform> params: StepParams;                   // pos: the query's position
 #if MERGE
 @group(0) @binding(1) var<storage, read> partial_out: array<f32>;       // (H, MAX_CHUNKS, DH)
 @group(0) @binding(2) var<storage, read> partial_max: array<f32>;       // (H, MAX_CHUNKS)
 @group(0) @binding(3) var<storage, read> partial_sum: array<f32>;       // (H, MAX_CHUNKS)
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;         // (H * DH,)
+
+const EMPTY: f32 = -3.4028234e38;  // an empty partial's max, as in attention_keys.wgsl
 
 @compute @workgroup_size(WORKGROUP)
 fn merge(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -65,6 +63,8 @@ fn merge(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
     }
 }
 #else
+#include "attention_keys.wgsl"
+
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;           // (H, DH/4) rotated query
 @group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;     // (pages, KVH, PAGE, DH/4)
 @group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;     // (pages, KVH, PAGE, DH/4)
@@ -80,27 +80,6 @@ var<workgroup> lane_out: array<vec4<f32>, KEY_LANES * HB * D4>;  // (lane, head,
 #if SUBGROUPS
 var<workgroup> present: array<atomic<u32>, PRESENT_WORDS>;  // bit i: invocation i holds subgroup results
 #endif
-
-// Row of position p for kv head `kv` in a cache of DH-wide rows.
-fn cache_row(p: u32, kv: u32) -> u32 {
-    return (page_table[(p / PAGE) % LAYER_PAGES] * KVH + kv) * PAGE + p % PAGE;
-}
-
-// The first key the query at `pos` sees.
-fn first_key(pos: u32) -> u32 {
-    if (WINDOW > 0u && pos >= WINDOW) {
-        return pos + 1u - WINDOW;
-    }
-    return 0u;
-}
-
-fn capped(score: f32) -> f32 {
-    if (SOFTCAP > 0.0) {
-        // tanh saturates to 1 in f32 beyond 15; clamped so no implementation overflows exp.
-        return SOFTCAP * tanh(clamp(score / SOFTCAP, -15.0, 15.0));
-    }
-    return score;
-}
 
 // Max (want_max) or sum over the workgroup of each of the HB values; every
 // invocation gets the results. Call from uniform control flow.

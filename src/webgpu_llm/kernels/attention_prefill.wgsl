@@ -21,8 +21,7 @@
 // (f32), WINDOW.
 
 #include "step_params.wgsl"
-
-const EMPTY: f32 = -3.4028234e38;  // -FLT_MAX: masked scores; exp(EMPTY - m) is 0
+#include "attention_keys.wgsl"
 
 @group(0) @binding(0) var<uniform> params: StepParams;                 // pos, num_tokens = T
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;         // (T, H, DH/4) rotated queries
@@ -34,23 +33,6 @@ const EMPTY: f32 = -3.4028234e38;  // -FLT_MAX: masked scores; exp(EMPTY - m) is
 var<workgroup> q_tile: array<vec4<f32>, BQ * STRIDE4>;   // queries times SCALE
 var<workgroup> kv_tile: array<vec4<f32>, BK * STRIDE4>;  // K, then V, of one key tile
 var<workgroup> scores: array<f32, BQ * BK>;
-
-fn cache_row(p: u32, kv: u32) -> u32 {
-    return (page_table[(p / PAGE) % LAYER_PAGES] * KVH + kv) * PAGE + p % PAGE;
-}
-
-// Whether the query at q_pos sees the key at `key`.
-fn visible(key: u32, q_pos: u32) -> bool {
-    return key <= q_pos && (WINDOW == 0u || key + WINDOW > q_pos);
-}
-
-fn capped(score: f32) -> f32 {
-    if (SOFTCAP > 0.0) {
-        // tanh saturates to 1 in f32 beyond 15; clamped so no implementation overflows exp.
-        return SOFTCAP * tanh(clamp(score / SOFTCAP, -15.0, 15.0));
-    }
-    return score;
-}
 
 // Stage rows first..first+BK-1 of a cache (K or V) into kv_tile; rows outside lowest..last
 // are zero (a ring slot before the window may hold anything, and 0 * NaN is NaN).

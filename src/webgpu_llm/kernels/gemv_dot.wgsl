@@ -168,15 +168,7 @@ fn rms_scale(sum_squares: f32) -> f32 {
 #endif
 }
 
-// The gate's activation: SiLU (SwiGLU), or with GELU_TANH gelu's tanh approximation
-// (GeGLU, HF's gelu_pytorch_tanh), its tanh argument clamped where f32 tanh is +-1 anyway.
-fn gate_activation(g: f32) -> f32 {
-#if GELU_TANH
-    return 0.5 * g * (1.0 + tanh(clamp(0.7978845608028654 * (g + 0.044715 * g * g * g), -15.0, 15.0)));
-#else
-    return g / (1.0 + exp(-g));
-#endif
-}
+#include "gate_activation.wgsl"
 
 // y[n] from output n's full dot products: `value` (the gate row with SWIGLU), `up` (read
 // only with SWIGLU), each scaled by `scale` (rms_scale), plus y[n] with ACCUMULATE.

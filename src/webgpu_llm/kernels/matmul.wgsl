@@ -17,27 +17,12 @@
 // ceil(N/TILE_N), K_STEPS = ceil(K/TILE_K); flags W_Q4F16 | W_Q4F32 | W_F16 |
 // W_BF16, QUANTIZED, ACCUMULATE, SWIGLU, GELU_TANH (the gate's activation, see gate_activation).
 
-#include "half.wgsl"
-#include "step_params.wgsl"
-
-@group(0) @binding(0) var<uniform> params: StepParams;
-@group(0) @binding(1) var<storage, read> x: array<f32>;            // (T, K)
-#if QUANTIZED
-@group(0) @binding(2) var<storage, read> q_weight: array<u32>;     // (W_ROWS, K8) eight nibbles per word
-@group(0) @binding(3) var<storage, read> q_scale: array<u32>;      // (W_ROWS, GROUPS) 16-bit, two per word
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;      // (T, N)
-#else
-@group(0) @binding(2) var<storage, read> weight: array<u32>;       // (W_ROWS * K / 2,) 16-bit, two per word
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;      // (T, N)
-#endif
-// W_ROWS is N, or 2N with SWIGLU (MLC's fused gate_up: gate rows then up rows).
+#include "matmul_bindings.wgsl"
 
 const TOKEN_QUADS: u32 = TILE_T / 4u;
 const COL_QUADS: u32 = TILE_N / 4u;
 const ROW_QUADS: u32 = W_TILE / 4u;   // COL_QUADS, or 2 * COL_QUADS with SWIGLU
 const OCTETS_PER_STEP: u32 = TILE_K / 8u;
-const EVEN_K: bool = K % 2u == 0u;    // 16-bit rows start word aligned: read values in pairs
-const LAST_PAIR: u32 = K + K % 2u - 2u;  // K - 2 when EVEN_K (written so K = 1 does not underflow)
 
 // Not zero-initialized on every implementation: stage_tiles writes every entry each step.
 var<workgroup> x_tile: array<vec4<f32>, TILE_K * TOKEN_QUADS>;  // [k][token quad]
@@ -48,32 +33,6 @@ fn matrix_row(n0: u32, r: u32) -> u32 {
     let n = min(n0 + r % TILE_N, N - 1u);
     return select(n, n + N, r >= TILE_N);  // SWIGLU: tile rows TILE_N.. are the up rows
 }
-
-#if QUANTIZED
-#include "q4_scale.wgsl"
-#else
-fn value_at(e: u32) -> f32 {
-#if W_F16
-    return f16_at(weight[e >> 1u], (e & 1u) == 1u);
-#else
-    return bf16_at(weight[e >> 1u], (e & 1u) == 1u);
-#endif
-}
-
-// Values k and k + 1 (k even) of matrix row `row`; clamped in bounds (x is zero past K).
-fn value_pair(row: u32, k: u32) -> vec2<f32> {
-    if (EVEN_K) {
-        let word = weight[(row * K + min(k, LAST_PAIR)) >> 1u];
-#if W_F16
-        return unpack2x16float(word);
-#else
-        return vec2<f32>(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u));
-#endif
-    }
-    let e = row * K;
-    return vec2<f32>(value_at(e + min(k, K - 1u)), value_at(e + min(k + 1u, K - 1u)));
-}
-#endif
 
 // Dequantize tile rows 4rq .. 4rq+3 at k = 8 * octet .. 8 * octet + 7 into w_tile
 // entries (8h + i, rq). Anything past K may hold any finite value: x is zero there.

@@ -22,8 +22,8 @@ import struct
 from dataclasses import dataclass
 
 from ..gpu.device import Buffer, BufferUsage, Device, Dispatch
-from ..kernels import (attention_decode, attention_prefill, embed, gemv, matmul, rms_norm, rope_kv_append, sample,
-                       softcap)
+from ..kernels import (attention_cpu, attention_decode, attention_prefill, embed, gemv, matmul, rms_norm,
+                       rope_kv_append, sample, softcap)
 from ..kernels.step_params import StepParams
 from .architecture import Architecture, AttentionLayer
 from .config import ModelConfig
@@ -82,12 +82,6 @@ class ModelGraph:
         f32 = 4
         qkv = c.q_size + 2 * c.kv_size
         self._buffer("params", StepParams.SIZE, BufferUsage.UNIFORM | BufferUsage.COPY_DST)
-        # Decode attention's workgroup grid, written each step, on CPU adapters: only the chunks
-        # holding keys run (SwiftShader pays ~0.4 ms per workgroup, even one that returns at once).
-        # GPUs skip empty chunks almost for free, and wgpu validates indirect arguments with an
-        # extra pass per dispatch (H100: SmolLM2 decode 557 -> 506 tok/s), so they dispatch directly.
-        self.indirect_attention = self.cpu_adapter
-        self._buffer("decode_grid", 12, BufferUsage.INDIRECT | BufferUsage.COPY_DST)
         self._buffer("tokens", s.chunk * 4)                                 # (T,) u32
         self._buffer("hidden", s.chunk * c.hidden_size * f32)               # (T, D) residual stream
         self._buffer("normed", s.chunk * c.hidden_size * f32)               # (T, D)
@@ -98,10 +92,11 @@ class ModelGraph:
         self._buffer("attn_out", s.chunk * c.q_size * f32)                  # (T, H Dh)
         self._buffer("act", s.chunk * c.intermediate_size * f32)            # (T, F)
         self._buffer("logits", c.vocab_size * f32)                          # (V,)
-        chunks = attention_decode.max_chunks(s.context)
-        self._buffer("partial_out", c.num_attention_heads * chunks * c.head_dim * f32)  # (H, chunks, Dh)
-        self._buffer("partial_max", c.num_attention_heads * chunks * f32)               # (H, chunks)
-        self._buffer("partial_sum", c.num_attention_heads * chunks * f32)               # (H, chunks)
+        if not self.cpu_adapter:  # split-K decode attention's partials; CPU adapters run attention_cpu.wgsl
+            chunks = attention_decode.max_chunks(s.context)
+            self._buffer("partial_out", c.num_attention_heads * chunks * c.head_dim * f32)  # (H, chunks, Dh)
+            self._buffer("partial_max", c.num_attention_heads * chunks * f32)               # (H, chunks)
+            self._buffer("partial_sum", c.num_attention_heads * chunks * f32)               # (H, chunks)
         self.inv_freq = {rope: self._buffer(f"inv_freq_{i}", len(self._frequencies(rope)) * f32)  # (Dh/2,) per rope
                          for i, rope in enumerate(self.arch.ropes)}
         self._buffer("page_table", s.pages * 4)                                          # (pages,) u32
@@ -151,15 +146,14 @@ class ModelGraph:
         return True
 
     # ------------------------------------------------------------ dispatches
-    def _dispatch(self, variant, buffers: dict[str, Buffer], workgroups, label: str,
-                  indirect: Buffer | None = None) -> Dispatch:
+    def _dispatch(self, variant, buffers: dict[str, Buffer], workgroups, label: str) -> Dispatch:
         pipeline = self.device.create_pipeline(variant)
         key = (variant.key, tuple(id(buffers[n]) for n in variant.bindings))
         group = self._bind_groups.get(key)
         if group is None:
             group = self._bind_groups[key] = self.device.create_bind_group(
                 pipeline, {n: buffers[n] for n in variant.bindings})
-        return Dispatch(pipeline, group, tuple(workgroups), label, indirect)
+        return Dispatch(pipeline, group, tuple(workgroups), label)
 
     def _weight(self, stem: str) -> dict[str, Buffer]:
         """A matrix's buffers under the names the product kernels bind."""
@@ -180,7 +174,7 @@ class ModelGraph:
             variant = gemv.gemv_kernel(n, k, self.formats.matrix, self.subgroups, cpu=self.cpu_adapter, **norm,
                                        **epilogue)
             return self._dispatch(variant, buffers, gemv.gemv_workgroups(variant), label)
-        variant = matmul.matmul_kernel(n, k, self.formats.matrix, **epilogue)
+        variant = matmul.matmul_kernel(n, k, self.formats.matrix, cpu=self.cpu_adapter, **epilogue)
         return self._dispatch(variant, buffers, matmul.matmul_workgroups(variant, t), label)
 
     def _norm(self, weight: str, t: int, label: str, x: Buffer | None = None, out: Buffer | None = None,
@@ -210,6 +204,12 @@ class ModelGraph:
                                      "q": self.q, **kv, **extra},
                               rope_kv_append.rope_kv_append_workgroups(rope, t), f"L{i}.rope_kv")]
         scores = dict(layer_pages=ring, window=layer.window, softcap=a.attention_softcap, scale=a.scale(c))
+        if self.cpu_adapter:  # one kernel for prefill and decode, no barriers (attention_cpu.wgsl)
+            variant = attention_cpu.attention_cpu_kernel(c.num_attention_heads, c.num_key_value_heads, c.head_dim,
+                                                         PAGE_SIZE, decode=t == 1, **scores)
+            buffers = {"params": self.params, "q": self.q, "out": self.attn_out, **kv}
+            return out + [self._dispatch(variant, buffers, attention_cpu.attention_cpu_workgroups(variant, t),
+                                         f"L{i}.attention")]
         if t > 1:
             variant = attention_prefill.attention_prefill_kernel(c.num_attention_heads, c.num_key_value_heads,
                                                                  c.head_dim, PAGE_SIZE, **scores)
@@ -223,10 +223,7 @@ class ModelGraph:
                 self.subgroups, **scores)
             buffers = {"params": self.params, "q": self.q, "out": self.attn_out, **kv, **partials}
             grid = attention_decode.attention_decode_workgroups(variant)
-            if entry == "partial":
-                self.decode_grid_rows = grid[1]
-            indirect = self.decode_grid if entry == "partial" and self.indirect_attention else None
-            out.append(self._dispatch(variant, buffers, grid, f"L{i}.attention_{entry}", indirect))
+            out.append(self._dispatch(variant, buffers, grid, f"L{i}.attention_{entry}"))
         return out
 
     def _normed_product(self, norm: str, stem: str, y: Buffer, n: int, t: int, label: str,
@@ -293,10 +290,6 @@ class ModelGraph:
         for i in range(self.config.num_hidden_layers):
             dispatches += self._layer(i, t)
         return dispatches + self._head(t) if with_head else dispatches
-
-    def decode_grid_bytes(self, pos: int) -> bytes:
-        """decode_grid for a step whose query is at `pos`: the chunks holding keys 0..pos."""
-        return struct.pack("<3I", pos // attention_decode.CHUNK + 1, self.decode_grid_rows, 1)
 
     def prefill_dispatches(self, t: int, with_head: bool = True) -> tuple[Dispatch, ...]:
         """The dispatch list for a prefill chunk of t tokens (bind groups shared), made once per (t, head).
