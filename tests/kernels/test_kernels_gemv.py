@@ -107,17 +107,12 @@ def test_gemv_variant_sizes():
         gemv_kernel(8, 64, "Q4F16", False, rows=0, cpu=True)
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("norm", ["F16", "BF16"])
-@pytest.mark.parametrize("k, t, swiglu", [(72, None, False), (45, None, False), (100, 3, False), (72, None, True)],
-                         ids=["aligned", "odd-k", "last-row", "swiglu-4-rows"])
-def test_gemv_with_fused_rms_norm(device, kernel, fmt, norm, k, t, swiglu):
-    """NORM: y = W rms_norm(x) with the norm weight in its own 16-bit format (decode fuses the norm);
-    with SWIGLU both the gate and the up sums take the 1/rms scale (gate_up on 4-row blocks)."""
+def run_fused_norm_gemv(device, kernel, fmt, norm, k, *, t=None, swiglu=False, x_scale=3.0, eps=1e-5):
+    """One NORM GEMV: y = W rms_norm(x). Returns (y, expected, tol); x is standard normal times x_scale."""
     rng = np.random.default_rng(k)
-    n, eps = 19, 1e-5
+    n = 19
     weights, dense = random_weight(fmt, 2 * n if swiglu else n, k, rng)  # dense (W_ROWS, K)
-    x = (rng.standard_normal((t or 1, k)) * 3).astype(np.float32)         # (T, K)
+    x = (rng.standard_normal((t or 1, k)) * x_scale).astype(np.float32)   # (T, K)
     norm_words, norm_values = packed_vector(rng.uniform(0.5, 1.5, k).astype(np.float32), norm)
     variant = gemv_kernel(n, k, fmt, **kernel, x_last_row=t is not None, norm=norm, eps=eps, swiglu=swiglu,
                           rows=4 if swiglu else None)
@@ -125,7 +120,28 @@ def test_gemv_with_fused_rms_norm(device, kernel, fmt, norm, k, t, swiglu):
                      gemv_workgroups(variant), StepParams(num_tokens=t or 1))
     normed = rms_norm_reference(x[-1:], norm_values, eps).astype(np.float32)  # (1, K)
     expected, tol = reference_product(dense, normed, swiglu=swiglu)
-    assert_close(out["y"], expected[0], tol[0] * 2)  # x2: the normalization adds one rounding per element
+    return out["y"], expected[0], tol[0] * 2  # x2: the normalization adds one rounding per element
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("norm", ["F16", "BF16"])
+@pytest.mark.parametrize("k, t, swiglu", [(72, None, False), (45, None, False), (100, 3, False), (72, None, True)],
+                         ids=["aligned", "odd-k", "last-row", "swiglu-4-rows"])
+def test_gemv_with_fused_rms_norm(device, kernel, fmt, norm, k, t, swiglu):
+    """NORM: y = W rms_norm(x) with the norm weight in its own 16-bit format (decode fuses the norm);
+    with SWIGLU both the gate and the up sums take the 1/rms scale (gate_up on 4-row blocks)."""
+    assert_close(*run_fused_norm_gemv(device, kernel, fmt, norm, k, t=t, swiglu=swiglu))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("swiglu", [False, True], ids=["plain", "swiglu"])
+def test_gemv_fused_norm_eps_matters_for_small_rows(device, kernel, fmt, swiglu):
+    """x of mean square ~1e-6 under eps 1e-5: 1/rms(x) without eps would be ~3.3x too large
+    (the test above, with mean square ~9, cannot tell)."""
+    y, expected, tol = run_fused_norm_gemv(device, kernel, fmt, "BF16", 45, swiglu=swiglu, x_scale=1e-3)
+    without_eps, _, _ = run_fused_norm_gemv(device, kernel, fmt, "BF16", 45, swiglu=swiglu, x_scale=1e-3, eps=0.0)
+    assert np.all(np.abs(without_eps - expected) > 10 * tol)  # the inputs do make eps matter
+    assert_close(y, expected, tol)
 
 
 def test_gemv_rejects_an_unknown_norm_format():
