@@ -46,6 +46,21 @@ def test_logit_bias_minus_100_removes_the_greedy_token(engine):
     assert ids(biased) != ids(greedy)
 
 
+def test_penalty_counts_start_at_zero_in_each_request(engine):
+    """The same penalized request twice gives the same tokens and logprobs: had the second one
+    inherited the first one's counts, its first token (already generated once) would lose 2.5."""
+    def penalized():
+        reply = engine.chat.completions.create(messages=QUESTION, max_tokens=4, temperature=0, logprobs=True,
+                                               frequency_penalty=2.0, presence_penalty=0.5)
+        content = reply.choices[0].logprobs.content
+        return [bytes(e.bytes) for e in content], np.array([e.logprob for e in content])
+
+    first_tokens, first_logprobs = penalized()
+    second_tokens, second_logprobs = penalized()
+    assert second_tokens == first_tokens
+    np.testing.assert_allclose(second_logprobs, first_logprobs, atol=1e-3)  # prefill of 1 token vs all: rounding
+
+
 def test_stop_strings_cut_the_output_exactly(engine):
     full = answer(engine, temperature=0)
     cut_at = full.index(" ", 3) + 1  # a stop string that begins inside the answer
