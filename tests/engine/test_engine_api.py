@@ -1,5 +1,7 @@
 """The OpenAI-style API on the real model: streams, folds, usage, errors, multi-turn, control."""
 
+import struct
+
 import pytest
 
 from webgpu_llm.protocol.errors import ContextWindowExceededError, InvalidRequestError
@@ -49,17 +51,42 @@ def test_greedy_answer_is_the_same_in_sync_and_async_engines(engine):
         sync.choices[0].message.content
 
 
-def test_second_turn_prefills_only_the_new_turn(engine):
+def recorded_prefill_tokens(runner, monkeypatch) -> list[int]:
+    """The token ids the runner writes into the graph's `tokens` buffer from now on: exactly what it
+    prefills (a decode step feeds its token on the GPU and writes none)."""
+    written: list[int] = []
+    write_buffer = runner.device.write_buffer
+
+    def recording(buffer, offset, data):
+        if buffer is runner.graph.tokens:
+            written.extend(struct.unpack(f"<{len(data) // 4}I", data))
+        write_buffer(buffer, offset, data)
+
+    monkeypatch.setattr(runner.device, "write_buffer", recording)
+    return written
+
+
+def test_second_turn_prefills_only_the_new_turn(engine, monkeypatch):
+    from webgpu_llm.engine.jobs import chat_prompt_ids
+
+    model = engine.engine.model
+    prefilled = recorded_prefill_tokens(model.runner, monkeypatch)
     engine.reset_chat()
     first = engine.chat.completions.create(messages=QUESTION, max_tokens=8, temperature=0)
+    assert prefilled == chat_prompt_ids(model, QUESTION)
     assert first.usage.extra["prefill_tokens"] == first.usage.prompt_tokens
     turn2 = QUESTION + [{"role": "assistant", "content": first.choices[0].message.content},
                         {"role": "user", "content": "And of Italy?"}]
+    prefilled.clear()
     second = engine.chat.completions.create(messages=turn2, max_tokens=8, temperature=0)
     new_tokens = second.usage.prompt_tokens - first.usage.prompt_tokens
-    assert second.usage.extra["prefill_tokens"] <= new_tokens + 2  # + the reply's end-of-turn tokens
+    assert 0 < len(prefilled) <= new_tokens + 2  # + the reply's end-of-turn tokens
+    assert prefilled == chat_prompt_ids(model, turn2)[-len(prefilled):]
+    assert second.usage.extra["prefill_tokens"] == len(prefilled)
     engine.reset_chat()
+    prefilled.clear()
     fresh = engine.chat.completions.create(messages=turn2, max_tokens=8, temperature=0)
+    assert prefilled == chat_prompt_ids(model, turn2)
     assert fresh.usage.extra["prefill_tokens"] == fresh.usage.prompt_tokens
     assert fresh.choices[0].message.content == second.choices[0].message.content
 
