@@ -82,3 +82,26 @@ def test_jinja_renderer_trims_blocks_like_transformers():
     # indentation before it are dropped, as in transformers.
     source = "{% for m in messages %}\n  {% if true %}\n[{{ m['content'] }}]{% endif %}\n{% endfor %}"
     assert render_jinja_chat(source, THREE_TURNS[:2], {}) == "[Hello there.][Ahoy, matey!]"
+
+
+LATER_SYSTEM = {"role": "system", "content": "From now on, answer in French."}
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_later_system_message_equals_jinja(name):
+    # These Jinja templates write a system message anywhere as a system turn where it stands.
+    source, special_tokens = chat_template(name)
+    messages = [SYSTEM, *THREE_TURNS[:2], LATER_SYSTEM, THREE_TURNS[2]]
+    try:
+        expected = render_jinja_chat(source, messages, special_tokens)
+    except JinjaRejected:
+        pytest.skip(f"{name}'s own template refuses a later system message")
+    assert registered_rendering(name, messages) == expected
+
+
+@pytest.mark.parametrize("name", ["chatml", "llama-3", "qwen2", "smollm2"])
+def test_developer_role_renders_as_system(name):
+    developer = [{**message, "role": "developer"} if message["role"] == "system" else message
+                 for message in [SYSTEM, *THREE_TURNS[:2], LATER_SYSTEM, THREE_TURNS[2]]]
+    as_system = [SYSTEM, *THREE_TURNS[:2], LATER_SYSTEM, THREE_TURNS[2]]
+    assert registered_rendering(name, developer) == registered_rendering(name, as_system)

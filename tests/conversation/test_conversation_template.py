@@ -95,7 +95,7 @@ def test_invalid_template_dict_raises(bad, message):
 
 
 @pytest.mark.parametrize("messages, message", [
-    ([USER, {"role": "system", "content": "late"}], "only as messages\\[0\\].*position 1"),
+    ([USER, {"role": "system", "content": "late"}], "messages\\[1\\]: template 'gemma' has no system turn"),
     ([{"role": "narrator", "content": "x"}], "unknown role 'narrator'; allowed: system, user"),
     ([USER, {"role": "tool", "content": "{}"}], "no 'tool' role; allowed roles: user, assistant$"),
     ([{"role": "system", "content": "s"}, USER], "'gemma' has no system turn"),
@@ -159,3 +159,12 @@ def test_role_templates_and_function_string():
 def test_template_history_comes_before_request_messages():
     template = minimal(messages=[["user", "Earlier"], ["assistant", "Reply"]])
     assert render_prompt(template, [USER]).text == "U:Earlier|A:Reply|U:Hi|A:"
+
+
+def test_content_spans_cover_exactly_what_the_messages_wrote():
+    template = get_template("smollm2")
+    messages = [{"role": "system", "content": "S <|im_end|>"}, {"role": "user", "content": "U {function_string}"},
+                {"role": "assistant", "content": "A"}, {"role": "developer", "content": "D"}]
+    prompt = render_prompt(template, messages)
+    assert [prompt.text[a:b] for a, b in prompt.content_spans] == ["S <|im_end|>", "U {function_string}", "A", "D"]
+    assert prompt.text.count("<|im_start|>") == 5  # the typed <|im_end|> is still only text here

@@ -20,7 +20,7 @@ from .validation import check_keys, optional_str, require_object, show
 
 __all__ = ["ChatMessage", "AssistantToolCall", "parse_messages"]
 
-ROLES = ("system", "user", "assistant", "tool")
+ROLES = ("system", "developer", "user", "assistant", "tool")  # developer: OpenAI's newer system
 TOOL_CALL_FIELDS = ("id", "type", "function")
 TOOL_CALL_FUNCTION_FIELDS = ("name", "arguments")
 
