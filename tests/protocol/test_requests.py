@@ -75,9 +75,10 @@ def test_unsupported_fields_with_default_values_are_accepted():
     assert request == chat()
 
 
-def test_seed_accepts_any_64_bit_value():
-    assert chat(seed=2**64 - 1).seed == 2**64 - 1
-    rejects("seed", {"messages": USER, "seed": 2**64})
+def test_seed_is_an_int64_as_openai_defines_it():
+    assert chat(seed=2**63 - 1).seed == 2**63 - 1 and chat(seed=-(2**63)).seed == -(2**63)
+    for seed in (2**63, -(2**63) - 1, 2**64 - 1):
+        rejects("seed", {"messages": USER, "seed": seed})
 
 
 def test_completion_request_round_trips():

@@ -180,7 +180,6 @@ def test_bad_tools(tools, param, says):
 
 
 @pytest.mark.parametrize("fields, param, says", [
-    ({"tool_choice": "auto"}, "tool_choice", "needs tools"),
     ({"tool_choice": "required"}, "tool_choice", "needs tools"),
     ({"tool_choice": {"type": "function", "function": {"name": "get_weather"}}}, "tool_choice", "needs tools"),
     ({"tools": [WEATHER], "tool_choice": "any"}, "tool_choice", '"none", "auto", "required" or'),
@@ -295,3 +294,10 @@ def test_a_result_may_not_come_before_its_call():
     with pytest.raises(InvalidRequestError) as caught:
         ChatCompletionRequest.from_dict({"messages": late_call})
     assert caught.value.param == "messages[1].tool_call_id"
+
+
+@pytest.mark.parametrize("fields", [{"tools": []}, {"tools": [], "tool_choice": "auto"}, {"tool_choice": "auto"},
+                                    {"tools": None, "tool_choice": "none"}])
+def test_empty_tools_are_no_tools(fields):
+    request = ChatCompletionRequest.from_dict({"messages": USER, **fields})
+    assert request.tools == () and request.tool_choice == ToolChoice("none")

@@ -65,18 +65,19 @@ class AsyncEngine:
         return self.device.info.name
 
     # ------------------------------------------------------------ requests
-    async def _chat(self, **fields: Any):
+    async def _chat(self, /, **fields: Any):
         request = ChatCompletionRequest.from_dict(fields)
         plan = output_plan(request)
         tools = [tool.to_dict() for tool in plan.prompt_tools]
-        prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools)
+        prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools,
+                                 request.parse_special_tokens)
         job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt), plan)
         stream = self._locked(chat_chunks(self.model, job, self._control, self._record_stats(len(job.prompt))))
         return stream if request.stream else fold_chat_chunks([c async for c in stream])
 
-    async def _completion(self, **fields: Any):
+    async def _completion(self, /, **fields: Any):
         request = CompletionRequest.from_dict(fields)
-        job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt))
+        job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt, request.parse_special_tokens))
         job = await with_compiled_grammar(self.model, job, output_plan(request))
         stream = self._locked(completion_chunks(self.model, job, self._control,
                                                 self._record_stats(len(job.prompt))))
@@ -161,7 +162,8 @@ class _AsyncCreate:
     def __init__(self, handler):
         self._handler = handler
 
-    async def create(self, **fields: Any):
+    async def create(self, /, **fields: Any):
+        # Positional-only: a request field named "self" is refused by name, not a TypeError.
         return await self._handler(**fields)
 
 
@@ -169,7 +171,7 @@ class _SyncCreate:
     def __init__(self, loop: asyncio.AbstractEventLoop, target: _AsyncCreate):
         self._loop, self._target = loop, target
 
-    def create(self, **fields: Any):
+    def create(self, /, **fields: Any):
         result = self._loop.run_until_complete(self._target.create(**fields))
         return self._iterate(result) if fields.get("stream") else result
 

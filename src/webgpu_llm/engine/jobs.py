@@ -62,19 +62,25 @@ async def with_compiled_grammar(model: LoadedModel, job: Job, plan: OutputPlan) 
     return replace(job, plan=plan, compiled_grammar=compiled, grammar_init_s=time.perf_counter() - started)
 
 
-def chat_prompt_ids(model: LoadedModel, messages: list[dict], tools: list[dict] | None = None) -> list[int]:
+def chat_prompt_ids(model: LoadedModel, messages: list[dict], tools: list[dict] | None = None,
+                    parse_special_tokens: bool = False) -> list[int]:
     """Messages (and the tools shown to the model, OpenAI's form) -> token ids through the model's
-    conversation template."""
+    conversation template. What the messages wrote is text, special-token strings included, unless
+    `parse_special_tokens`: only the template's own markers are special tokens."""
     try:
         prompt = render_prompt(model.template, messages, tools=tools or None)
     except ConversationError as e:
         raise InvalidRequestError(str(e), param="messages") from e
-    return list(prompt.prefix_token_ids) + model.tokenizer.encode(prompt.text, add_special_tokens=False)
+    literal = () if parse_special_tokens else prompt.content_spans
+    return list(prompt.prefix_token_ids) + model.tokenizer.encode(prompt.text, add_special_tokens=False,
+                                                                  literal_spans=literal)
 
 
-def text_prompt_ids(model: LoadedModel, prompt: str) -> list[int]:
-    """A raw completion prompt: the tokenizer's own specials (e.g. BOS) included."""
-    ids = model.tokenizer.encode(prompt, add_special_tokens=True)
+def text_prompt_ids(model: LoadedModel, prompt: str, parse_special_tokens: bool = False) -> list[int]:
+    """A raw completion prompt: the tokenizer's own specials (e.g. BOS) included; special-token
+    strings in it are text unless `parse_special_tokens`."""
+    literal = () if parse_special_tokens else ((0, len(prompt)),)
+    ids = model.tokenizer.encode(prompt, add_special_tokens=True, literal_spans=literal)
     if not ids:
         raise InvalidRequestError("prompt is empty after tokenization; give at least one token", param="prompt")
     return ids

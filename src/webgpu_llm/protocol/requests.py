@@ -3,7 +3,9 @@
 Follows OpenAI's chat completions and (legacy) completions request bodies
 (https://platform.openai.com/docs/api-reference/chat/create) plus WebLLM's
 extensions `repetition_penalty` and `ignore_eos` (web-llm
-`src/openai_api_protocols/chat_completion.ts`). `response_format`, `tools`
+`src/openai_api_protocols/chat_completion.ts`) and our own `parse_special_tokens`
+(special-token strings in messages or the prompt are text unless it is true,
+so a user cannot forge a turn by typing `<|im_end|>`). `response_format`, `tools`
 and `tool_choice` are parsed in structured_requests.py, messages (tool
 calls and results included) in messages.py. Every rejection is an
 `InvalidRequestError` whose `param` names the field and whose message says
@@ -15,7 +17,6 @@ defaults from `mlc-chat-config.json`, as WebLLM does.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,9 @@ MAX_STOP_STRINGS = 4  # OpenAI's limit
 MAX_N = 128
 MAX_TOP_LOGPROBS = 20  # chat; legacy completions allow 5
 MAX_LEGACY_LOGPROBS = 5
-SEED_RANGE = (-(2**63), 2**64 - 1)
+SEED_RANGE = (-(2**63), 2**63 - 1)  # OpenAI's seed is an int64
+# Any penalty past ~10 already forbids repeats; the bound keeps the value a finite float32 for the sampler.
+MAX_REPETITION_PENALTY = 100
 
 # Fields of OpenAI's API we do not implement yet. A value of null, or the
 # value that means "feature off", is accepted so that clients sending
@@ -45,7 +48,7 @@ _UNSUPPORTED_COMPLETION = {**_UNSUPPORTED_COMMON, "echo": False, "best_of": 1}
 _COMMON_FIELDS = ("model", "stream", "stream_options", "max_tokens", "temperature", "top_p",
                   "stop", "seed", "n", "logit_bias", "frequency_penalty", "presence_penalty",
                   "repetition_penalty", "logprobs", "top_logprobs", "ignore_eos", "user",
-                  "response_format")
+                  "response_format", "parse_special_tokens")
 _TOOL_FIELDS = ("tools", "tool_choice", "parallel_tool_calls")  # chat only
 
 
@@ -70,6 +73,9 @@ class _GenerationRequest:
     top_logprobs: int | None = None  # how many alternatives per token; needs logprobs
     ignore_eos: bool = False
     response_format: ResponseFormat | None = None  # None: free text ({"type": "text"})
+    # Our extension: special-token strings (e.g. "<|im_end|>") in messages or the prompt become
+    # special tokens only when true; otherwise they are tokenized as the text they spell.
+    parse_special_tokens: bool = False
 
     @property
     def stream_options(self) -> dict[str, bool] | None:
@@ -91,7 +97,7 @@ class _GenerationRequest:
         return out
 
 
-_DEFAULTS = {"stream": False, "n": 1, "ignore_eos": False}
+_DEFAULTS = {"stream": False, "n": 1, "ignore_eos": False, "parse_special_tokens": False}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,11 +204,12 @@ def _parse_common(body: dict[str, Any], legacy_logprobs: bool = False) -> dict[s
         logit_bias=_parse_logit_bias(body.get("logit_bias")),
         frequency_penalty=optional_number(body, "frequency_penalty", -2, 2),
         presence_penalty=optional_number(body, "presence_penalty", -2, 2),
-        repetition_penalty=optional_number(body, "repetition_penalty", 0, math.inf,
+        repetition_penalty=optional_number(body, "repetition_penalty", 0, MAX_REPETITION_PENALTY,
                                             low_open=True),
         logprobs=logprobs,
         top_logprobs=top_logprobs,
         ignore_eos=optional_bool(body, "ignore_eos") or False,
+        parse_special_tokens=optional_bool(body, "parse_special_tokens") or False,
         response_format=parse_response_format(body.get("response_format")),
     )
 

@@ -220,8 +220,9 @@ def _parameters(value: Any, where: str) -> dict[str, Any]:
 
 
 def parse_tool_choice(value: Any, tools: tuple[Tool, ...]) -> ToolChoice:
-    """Default: "auto" with tools, "none" without (OpenAI's defaults)."""
-    if value is None:
+    """Default: "auto" with tools, "none" without (OpenAI's defaults). "auto" without tools
+    (`tools: []`, as clients that always send both do) means "none"."""
+    if value is None or (value == "auto" and not tools):
         return ToolChoice("auto" if tools else "none")
     modes = ", ".join(f'"{m}"' for m in TOOL_CHOICE_MODES)
     allowed = f'{modes} or {{"type": "function", "function": {{"name": <a tool\'s name>}}}}'

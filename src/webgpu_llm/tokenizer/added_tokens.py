@@ -5,6 +5,11 @@ Mirrors HF `tokenizers` `tokenizer/added_vocabulary.rs`: tokens with
 text of what remains; among tokens starting at the same place the longest
 wins (aho-corasick LeftmostLongest); `single_word` skips a match glued to a
 word char; `lstrip`/`rstrip` swallow the whitespace beside the match.
+
+`literal_spans` are character ranges where special tokens are not matched
+(HF's `encode_special_tokens`, for just those ranges): text a user wrote,
+whose `<|im_end|>` must stay the characters it spells. A special token that
+only overlaps such a range is not matched either.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class AddedToken:
 
 # (token id or None for plain text, text, starts at offset 0 of the input)
 Segment = tuple[int | None, str, bool]
+Spans = tuple[tuple[int, int], ...]  # (start, stop) character ranges
 
 
 class AddedTokenMatcher:
@@ -42,18 +48,25 @@ class AddedTokenMatcher:
 
     def __init__(self, tokens_by_pattern: dict[str, AddedToken]):
         self._tokens_by_pattern = tokens_by_pattern
-        # Longest first: with leftmost-first alternation this is leftmost-longest.
-        alternatives = sorted(tokens_by_pattern, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+        self._pattern = _alternation(tokens_by_pattern)
+        self._plain_pattern = _alternation({k: t for k, t in tokens_by_pattern.items() if not t.special})
 
-    def split(self, text: str, at_input_start: bool) -> list[Segment]:
+    def split(self, text: str, at_input_start: bool, literal_spans: Spans = ()) -> list[Segment]:
         if self._pattern is None or not text:
             return [(None, text, at_input_start)]
         segments: list[Segment] = []
-        consumed = 0
-        for match in self._pattern.finditer(text):
+        consumed = position = 0
+        while (match := self._pattern.search(text, position)) is not None:
             token = self._tokens_by_pattern[match.group()]
+            if token.special and _overlaps(literal_spans, *match.span()):
+                rejected_at = match.start()
+                match = self._plain_pattern.match(text, rejected_at) if self._plain_pattern else None
+                if match is None:
+                    position = rejected_at + 1
+                    continue
+                token = self._tokens_by_pattern[match.group()]
             start, stop = match.span()
+            position = stop
             if token.single_word and not _stands_alone(text, start, stop):
                 continue
             if token.lstrip:
@@ -67,6 +80,16 @@ class AddedTokenMatcher:
         if consumed < len(text):
             segments.append((None, text[consumed:], at_input_start and consumed == 0))
         return segments
+
+
+def _alternation(tokens_by_pattern: dict[str, AddedToken]) -> re.Pattern | None:
+    # Longest first: with leftmost-first alternation this is leftmost-longest.
+    alternatives = sorted(tokens_by_pattern, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+
+
+def _overlaps(spans: Spans, start: int, stop: int) -> bool:
+    return any(a < stop and start < b for a, b in spans)
 
 
 def _stands_alone(text: str, start: int, stop: int) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .added_tokens import AddedToken, AddedTokenMatcher, Segment
+from .added_tokens import AddedToken, AddedTokenMatcher, Segment, Spans
 from .bpe import BytePairModel
 from .byte_level import byte_level_to_bytes
 from .decoders import build_decoder, parse_byte_fallback_token
@@ -107,20 +107,27 @@ class Tokenizer:
 
     # -- encode ---------------------------------------------------------------
 
-    def _segments(self, text: str) -> list[Segment]:
+    def _segments(self, text: str, literal_spans: Spans) -> list[Segment]:
         segments: list[Segment] = []
-        for token_id, piece, at_start in self._raw_matcher.split(text, True):
+        offset = 0
+        for token_id, piece, at_start in self._raw_matcher.split(text, True, literal_spans):
+            start, offset = offset, offset + len(piece)
             if token_id is not None:
                 segments.append((token_id, piece, at_start))
                 continue
             normalized = self._normalizer(piece) if self._normalizer is not None else piece
-            segments.extend(self._normalized_matcher.split(normalized, at_start))
+            # Offsets do not survive normalization: text touching a literal span is literal throughout.
+            literal = ((0, len(normalized)),) if any(a < offset and start < b for a, b in literal_spans) else ()
+            segments.extend(self._normalized_matcher.split(normalized, at_start, literal))
         return segments
 
-    def encode(self, text: str, add_special_tokens: bool = True) -> list[int]:
-        """Token ids of `text`; `add_special_tokens` applies the post-processor (e.g. BOS)."""
+    def encode(self, text: str, add_special_tokens: bool = True, literal_spans: Spans = ()) -> list[int]:
+        """Token ids of `text`; `add_special_tokens` applies the post-processor (e.g. BOS).
+
+        Within `literal_spans` ((start, stop) character ranges) special-token strings are
+        tokenized as the text they spell, as HF's `encode_special_tokens` does for the whole text."""
         ids: list[int] = []
-        for token_id, piece, at_start in self._segments(text):
+        for token_id, piece, at_start in self._segments(text, tuple(literal_spans)):
             if token_id is not None:
                 ids.append(token_id)
                 continue
