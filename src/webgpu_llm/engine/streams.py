@@ -7,11 +7,13 @@ the KV cache keeps the prompt, so choice 2.. prefills one token.
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from contextlib import aclosing
 from typing import AsyncIterator, Callable
 
+from .. import __version__
 from ..protocol.responses import (ChatCompletionChunk, ChatLogprobs, ChunkChoice, CompletionChoice,
                                   CompletionChunk, CompletionLogprobs, Delta, TokenLogprobEntry, ToolCallDelta,
                                   TopLogprob, Usage, new_tool_call_id)
@@ -98,12 +100,21 @@ def completion_logprobs(tokenizer: Tokenizer, logprobs: list[TokenLogprob], offs
 
 
 class ChunkIds:
-    """The id/created/model that every chunk of one response shares."""
+    """The id/created/model/system_fingerprint that every chunk of one response shares."""
 
-    def __init__(self, prefix: str, model: str):
+    def __init__(self, prefix: str, model: LoadedModel):
         self.id = f"{prefix}-{uuid.uuid4().hex}"
         self.created = int(time.time())
-        self.model = model
+        self.model = model.model_id
+        self.system_fingerprint = system_fingerprint(model)
+
+
+def system_fingerprint(model: LoadedModel) -> str:
+    """OpenAI's form ("fp_" + hex) of what decides the answers besides the request: this engine's
+    version, the model and its weights' scheme. Equal fingerprints + seed: equal sampling."""
+    scheme = model.chat_config.get("quantization", "")
+    digest = hashlib.sha256(f"webgpu-llm {__version__}|{model.model_id}|{scheme}".encode()).hexdigest()
+    return f"fp_{digest[:10]}"
 
 
 def _grammar_init(job: Job) -> float | None:
@@ -126,14 +137,14 @@ def _tool_deltas(events: list[ToolStreamEvent], call_ids: list[str]) -> list[Del
 
 async def chat_chunks(model: LoadedModel, job: Job, control: GenerationControl, on_done: StatsSink
                       ) -> AsyncIterator[ChatCompletionChunk]:
-    ids = ChunkIds("chatcmpl", model.model_id)
+    ids = ChunkIds("chatcmpl", model)
     readers: dict[int, ToolCallReader] = {}
     call_ids: dict[int, list[str]] = {}
     finished: list[ChoiceStats] = []
     plan = job.plan
 
     def chunk(choices, usage=None) -> ChatCompletionChunk:
-        return ChatCompletionChunk(ids.id, ids.created, ids.model, choices, usage)
+        return ChatCompletionChunk(ids.id, ids.created, ids.model, choices, usage, ids.system_fingerprint)
 
     async with aclosing(run_choices(model, job, control)) as choices:
         async for index, piece, stats in choices:
@@ -166,12 +177,12 @@ async def chat_chunks(model: LoadedModel, job: Job, control: GenerationControl, 
 
 async def completion_chunks(model: LoadedModel, job: Job, control: GenerationControl, on_done: StatsSink
                             ) -> AsyncIterator[CompletionChunk]:
-    ids = ChunkIds("cmpl", model.model_id)
+    ids = ChunkIds("cmpl", model)
     finished: list[ChoiceStats] = []
     offsets: dict[int, int] = {}
 
     def chunk(choices, usage=None) -> CompletionChunk:
-        return CompletionChunk(ids.id, ids.created, ids.model, choices, usage)
+        return CompletionChunk(ids.id, ids.created, ids.model, choices, usage, ids.system_fingerprint)
 
     async with aclosing(run_choices(model, job, control)) as choices:
         async for index, piece, stats in choices:

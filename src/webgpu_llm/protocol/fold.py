@@ -72,6 +72,7 @@ class _Header:
     id: str
     created: int
     model: str
+    system_fingerprint: str | None
 
 
 class ChatFold:
@@ -82,7 +83,7 @@ class ChatFold:
 
     def add(self, chunk: ChatCompletionChunk) -> None:
         if self._header is None:
-            self._header = _Header(chunk.id, chunk.created, chunk.model)
+            self._header = _Header(chunk.id, chunk.created, chunk.model, chunk.system_fingerprint)
         if chunk.usage is not None:
             self._usage = chunk.usage
         for choice in chunk.choices:
@@ -106,7 +107,8 @@ class ChatFold:
                           None if state.logprobs is None else ChatLogprobs(state.logprobs),
                           state.finish_reason)
                    for index, state in sorted(self._choices.items())]
-        return ChatCompletion(header.id, header.created, header.model, choices, self._usage)
+        return ChatCompletion(header.id, header.created, header.model, choices, self._usage,
+                              header.system_fingerprint)
 
 
 @dataclass(slots=True)
@@ -124,7 +126,7 @@ class CompletionFold:
 
     def add(self, chunk: CompletionChunk) -> None:
         if self._header is None:
-            self._header = _Header(chunk.id, chunk.created, chunk.model)
+            self._header = _Header(chunk.id, chunk.created, chunk.model, chunk.system_fingerprint)
         if chunk.usage is not None:
             self._usage = chunk.usage
         for choice in chunk.choices:
@@ -142,7 +144,8 @@ class CompletionFold:
         choices = [CompletionChoice(index, "".join(state.texts), state.logprobs,
                                     state.finish_reason)
                    for index, state in sorted(self._choices.items())]
-        return Completion(header.id, header.created, header.model, choices, self._usage)
+        return Completion(header.id, header.created, header.model, choices, self._usage,
+                              header.system_fingerprint)
 
 
 def fold_chat_chunks(chunks: Iterable[ChatCompletionChunk]) -> ChatCompletion:

@@ -270,6 +270,7 @@ class ChatCompletionChunk:
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
+    system_fingerprint: str | None = None  # OpenAI's: the backend configuration (engine, model) that answered
     object: ClassVar[str] = "chat.completion.chunk"
 
     def to_dict(self) -> dict[str, Any]:
@@ -324,6 +325,7 @@ class ChatCompletion:
     model: str
     choices: list[Choice]
     usage: Usage | None = None
+    system_fingerprint: str | None = None  # OpenAI's: the backend configuration (engine, model) that answered
     object: ClassVar[str] = "chat.completion"
 
     def to_dict(self) -> dict[str, Any]:
@@ -363,6 +365,7 @@ class CompletionChunk:
     model: str
     choices: list[CompletionChoice]
     usage: Usage | None = None
+    system_fingerprint: str | None = None  # OpenAI's: the backend configuration (engine, model) that answered
     object: ClassVar[str] = "text_completion"  # OpenAI streams completions under this name too
 
     def to_dict(self) -> dict[str, Any]:
@@ -380,6 +383,7 @@ class Completion:
     model: str
     choices: list[CompletionChoice]
     usage: Usage | None = None
+    system_fingerprint: str | None = None  # OpenAI's: the backend configuration (engine, model) that answered
     object: ClassVar[str] = "text_completion"
 
     def to_dict(self) -> dict[str, Any]:
@@ -392,8 +396,10 @@ class Completion:
 
 def _envelope(response: Any, usage_always: bool) -> dict[str, Any]:
     """The fields every response and chunk shares, in OpenAI's order."""
-    out = {"id": response.id, "object": response.object, "created": response.created, "model": response.model,
-           "choices": [c.to_dict() for c in response.choices]}
+    out = {"id": response.id, "object": response.object, "created": response.created, "model": response.model}
+    if response.system_fingerprint is not None:  # the engine always sets it
+        out["system_fingerprint"] = response.system_fingerprint
+    out["choices"] = [c.to_dict() for c in response.choices]
     if usage_always or response.usage is not None:
         out["usage"] = None if response.usage is None else response.usage.to_dict()
     return out
@@ -401,4 +407,4 @@ def _envelope(response: Any, usage_always: bool) -> dict[str, Any]:
 
 def _parse_envelope(cls: type, d: dict[str, Any], choice: type) -> Any:
     return cls(d["id"], d["created"], d["model"], [choice.from_dict(c) for c in d["choices"]],
-               Usage.from_dict(d.get("usage")))
+               Usage.from_dict(d.get("usage")), d.get("system_fingerprint"))
