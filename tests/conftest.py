@@ -40,3 +40,11 @@ def device():
     from webgpu_llm.gpu.native import NativeDevice
 
     return NativeDevice()
+
+
+@pytest.fixture(scope="session")
+def minilm_folder(model_cache):
+    """The embedded all-MiniLM-L6-v2 (q0f16), converted into the private test cache."""
+    from webgpu_llm.convert.embedded_encoder import DEFAULT_EMBEDDING_MODEL_ID, prepare_embedded_encoder
+
+    return prepare_embedded_encoder(DEFAULT_EMBEDDING_MODEL_ID, model_cache)

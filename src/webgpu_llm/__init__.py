@@ -5,6 +5,7 @@ Browser-side modules import only the standard library (DESIGN.md, decision 1).
 
 __version__ = "0.1.0"
 
+from .embeddings import AsyncEmbeddingEngine, EmbeddingEngine
 from .engine import AsyncEngine, Engine
 
-__all__ = ["AsyncEngine", "Engine", "__version__"]
+__all__ = ["AsyncEmbeddingEngine", "AsyncEngine", "EmbeddingEngine", "Engine", "__version__"]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from ..weights.cache import CHAT_CONFIG, models_dir
+from .embedded_encoder import EMBEDDED_ENCODERS, prepare_embedded_encoder
 from .pipeline import convert
 from .source import ConversionError
 
@@ -126,7 +127,9 @@ def resolve_model(model: str, cache_root: Path | None = None,
         return cached
     if model in EMBEDDED_MODELS:
         return prepare_embedded_model(model, cache_root, progress)
+    if model in EMBEDDED_ENCODERS:
+        return prepare_embedded_encoder(model, cache_root)
     raise ModelNotFoundError(
         f"no model {model!r}: not a folder with {CHAT_CONFIG}, not in the cache {models_dir(cache_root)}, "
-        f"and not embedded (embedded: {sorted(EMBEDDED_MODELS)})"
+        f"and not embedded (embedded: {sorted(EMBEDDED_MODELS) + sorted(EMBEDDED_ENCODERS)})"
     )
