@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "src" / "webgpu_llm"
 BROWSER_PACKAGES = ("protocol", "engine", "model", "kernels", "gpu", "weights",
-                    "tokenizer", "conversation", "grammar")
+                    "tokenizer", "conversation", "grammar", "embeddings")
 # Native-only modules inside browser-side packages (DESIGN.md, "Layout").
 NATIVE_ONLY = {"webgpu_llm.gpu.native", "webgpu_llm.weights.download_native", "webgpu_llm.grammar.native"}
 
