@@ -1,4 +1,5 @@
-"""One native `AsyncEngine` per served model id, loaded on first use.
+"""One native engine per served model id, loaded on first use: an `AsyncEngine`, or an
+`AsyncEmbeddingEngine` for an encoder (its mlc-chat-config.json says model_type "bert").
 
 Loading (md5 checks, weight upload, maybe converting the embedded default)
 takes seconds, so it runs in a worker thread while the event loop keeps
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from ..embeddings import AsyncEmbeddingEngine
+from ..embeddings.encoder_config import is_encoder_folder
 from ..engine import AsyncEngine
 from .served_models import ServedModels
 
@@ -22,10 +25,10 @@ class EnginePool:
     def __init__(self, models: ServedModels, adapter: str | None = None):
         self.models = models
         self.adapter = adapter
-        self._engines: dict[str, AsyncEngine] = {}
+        self._engines: dict[str, AsyncEngine | AsyncEmbeddingEngine] = {}
         self._load_lock = asyncio.Lock()
 
-    async def get(self, model_id: str) -> AsyncEngine:
+    async def get(self, model_id: str) -> AsyncEngine | AsyncEmbeddingEngine:
         """The engine of a served model id (validated by the caller), loading it if needed."""
         if model_id in self._engines:  # no wait behind another model's load
             return self._engines[model_id]
@@ -34,8 +37,12 @@ class EnginePool:
                 self._engines[model_id] = await asyncio.to_thread(self._load, model_id)
         return self._engines[model_id]
 
-    def _load(self, model_id: str) -> AsyncEngine:
+    def _load(self, model_id: str) -> AsyncEngine | AsyncEmbeddingEngine:
         folder = self.models.folder_for_loading(model_id)
+        if is_encoder_folder(folder):
+            engine = AsyncEmbeddingEngine(folder, adapter=self.adapter)
+            log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.load_seconds)
+            return engine
         engine = AsyncEngine(folder, adapter=self.adapter)
         log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.model.load_seconds)
         return engine

@@ -1,4 +1,5 @@
-"""OpenAI's REST API on the native engines: /v1/models, /v1/chat/completions, /v1/completions.
+"""OpenAI's REST API on the native engines: /v1/models, /v1/chat/completions, /v1/completions,
+/v1/embeddings (on an embedding model's engine).
 
 Transport only (STYLE.md principle 7): read the body (up to the size limit),
 parse its JSON, let `model` pick the engine, and hand every field to the
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..embeddings import AsyncEmbeddingEngine
 from ..engine import AsyncEngine
 from ..protocol.errors import InvalidRequestError, WebGPULLMError
 from .engines import EnginePool
@@ -35,7 +37,8 @@ class OpenAIRoutes:
         """Paths under /v1 (the app mounts them there)."""
         return [Route("/models", self.list_models, methods=["GET"]),
                 Route("/chat/completions", self.chat_completions, methods=["POST"]),
-                Route("/completions", self.completions, methods=["POST"])]
+                Route("/completions", self.completions, methods=["POST"]),
+                Route("/embeddings", self.embeddings, methods=["POST"])]
 
     async def list_models(self, request: Request) -> Response:
         folders = self.models.folders()
@@ -45,10 +48,13 @@ class OpenAIRoutes:
         return JSONResponse({"object": "list", "data": data})
 
     async def chat_completions(self, request: Request) -> Response:
-        return await self._generate(request, lambda engine: engine.chat.completions)
+        return await self._generate(request, lambda engine: _generator(engine, "chat/completions").chat.completions)
 
     async def completions(self, request: Request) -> Response:
-        return await self._generate(request, lambda engine: engine.completions)
+        return await self._generate(request, lambda engine: _generator(engine, "completions").completions)
+
+    async def embeddings(self, request: Request) -> Response:
+        return await self._generate(request, _embedder)
 
     async def _generate(self, request: Request, endpoint: Callable[[AsyncEngine], Any]) -> Response:
         try:
@@ -67,6 +73,20 @@ class OpenAIRoutes:
         if hasattr(result, "__anext__"):  # stream: true
             return EventStreamResponse(result, engine.interrupt_generate)
         return JSONResponse(result.to_dict())
+
+
+def _generator(engine: AsyncEngine | AsyncEmbeddingEngine, path: str) -> AsyncEngine:
+    if isinstance(engine, AsyncEmbeddingEngine):
+        raise InvalidRequestError(f"model {engine.model_id!r} is an embedding model: it serves /v1/embeddings, "
+                                  f"not /v1/{path}", param="model")
+    return engine
+
+
+def _embedder(engine: AsyncEngine | AsyncEmbeddingEngine):
+    if not isinstance(engine, AsyncEmbeddingEngine):
+        raise InvalidRequestError(f"model {engine.model_id!r} generates text: /v1/embeddings needs an embedding "
+                                  "model", param="model")
+    return engine.embeddings
 
 
 async def read_json_object(request: Request, limit: int) -> dict[str, Any]:

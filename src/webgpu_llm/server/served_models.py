@@ -2,8 +2,9 @@
 
 Served: every MLC folder in the cache (`<cache_root>/models/<id>`, read anew on
 each request, so a model converted while the server runs appears) plus the
-default model. The default may be a folder outside the cache (its id is the
-folder name) or an embedded id not converted yet (converted on first use).
+default model and the embedded embedding model (all-MiniLM-L6-v2, for /v1/embeddings).
+The default may be a folder outside the cache (its id is the folder name) or an
+embedded id not converted yet (converted on first use).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..convert.default_model import DEFAULT_MODEL_ID, EMBEDDED_MODELS, ModelNotFoundError, resolve_model
+from ..convert.embedded_encoder import DEFAULT_EMBEDDING_MODEL_ID, EMBEDDED_ENCODERS
 from ..protocol.errors import UnknownModelError
 from ..weights.cache import CHAT_CONFIG, models_dir
 
@@ -23,7 +25,8 @@ class ServedModels:
         path = Path(default).expanduser()
         self._default_folder = path.resolve() if (path / CHAT_CONFIG).is_file() else None
         self.default_id = self._default_folder.name if self._default_folder else default
-        if self._default_folder is None and default not in EMBEDDED_MODELS and default not in self.folders():
+        embedded = default in EMBEDDED_MODELS or default in EMBEDDED_ENCODERS
+        if self._default_folder is None and not embedded and default not in self.folders():
             raise ModelNotFoundError(f"no model {default!r}: not a folder with {CHAT_CONFIG}, not in the cache "
                                      f"{models_dir(cache_root)}, and not embedded "
                                      f"(embedded: {sorted(EMBEDDED_MODELS)})")
@@ -39,8 +42,9 @@ class ServedModels:
         return found
 
     def ids(self) -> list[str]:
-        """Every served id: the default first, then the cached ones."""
-        return [self.default_id, *(i for i in self.folders() if i != self.default_id)]
+        """Every served id: the default first, then the cached ones, then the embedding model."""
+        ids = [self.default_id, *(i for i in self.folders() if i != self.default_id)]
+        return ids if DEFAULT_EMBEDDING_MODEL_ID in ids else [*ids, DEFAULT_EMBEDDING_MODEL_ID]
 
     def check(self, model_id: str | None) -> str:
         """The id a request's `model` field names (None: the default); UnknownModelError otherwise."""
@@ -52,7 +56,7 @@ class ServedModels:
         return model_id
 
     def folder_for_loading(self, model_id: str) -> Path:
-        """The folder of a served model, converting the embedded default first if needed (slow: call in a thread)."""
+        """The folder of a served model, converting an embedded one first if needed (slow: call in a thread)."""
         folder = self.folders().get(self.check(model_id))
         if folder is not None:
             return folder
