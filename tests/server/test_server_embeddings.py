@@ -44,3 +44,9 @@ def test_bad_embedding_requests_get_typed_errors(client):
     assert error.value.body["param"] == "model" and "embedding model" in error.value.body["message"]
     with pytest.raises(openai.NotFoundError):
         client.embeddings.create(model="no-such-model", input="a")
+
+
+def test_prebuilt_app_config_leaves_encoders_out(minilm_folder):
+    from webgpu_llm.server.app_config import app_config_js
+
+    assert DEFAULT_EMBEDDING_MODEL_ID not in app_config_js({DEFAULT_EMBEDDING_MODEL_ID: minilm_folder})

@@ -2,7 +2,8 @@
 
 It has the packaged file's export (`prebuiltAppConfig`), with one ModelRecord
 per cached model whose `model` URL is `new URL("../models/<id>", import.meta.url)`,
-so it points at this server whatever its origin and port.
+so it points at this server whatever its origin and port. Encoders (embedding
+models) are left out: the browser engine does not run them yet.
 
 vram_required_MB is an estimate of what our engine allocates (model/llama.py):
 weights as stored (int4 words and f16/bf16 scales stay packed on the GPU)
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from ..embeddings.encoder_config import is_encoder_folder
 from ..weights.cache import CHAT_CONFIG
 
 log = logging.getLogger("webgpu_llm.server")
@@ -53,6 +55,8 @@ def app_config_js(folders: dict[str, Path]) -> str:
     """The module text for the models in `folders` (id -> MLC folder); unreadable configs are left out."""
     entries = []
     for model_id, folder in folders.items():
+        if is_encoder_folder(folder):
+            continue
         try:
             record = model_record(model_id, folder)
         except (OSError, ValueError, KeyError, TypeError) as error:
