@@ -93,3 +93,10 @@ def test_bad_requests_name_their_param(engine, fields, param):
 def test_too_many_token_ids_exceed_the_context(engine):
     with pytest.raises(ContextWindowExceededError):
         engine.embeddings.create(input=[101] * 300)
+
+
+def test_the_chat_engine_points_to_the_embedding_engine(minilm_folder, device):
+    from webgpu_llm import Engine
+
+    with pytest.raises(InvalidRequestError, match="EmbeddingEngine"):
+        Engine(minilm_folder, device=device)

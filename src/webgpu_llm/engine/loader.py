@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from ..conversation import ConvTemplate
+from ..embeddings.encoder_config import MODEL_TYPE as ENCODER_MODEL_TYPE
 from ..gpu.device import Buffer, Device
 from ..grammar.matcher import GrammarBackend
 from ..model.config import ModelConfig, ModelConfigError
@@ -89,6 +90,9 @@ def model_settings(artifact: Artifact, context_window_size: int | None,
                    prefill_chunk_size: int | None) -> tuple[Family, ModelConfig, int, int]:
     """The family, its config, context window and prefill chunk, checked against the model's own."""
     chat = artifact.chat_config
+    if chat.get("model_type") == ENCODER_MODEL_TYPE:
+        raise InvalidRequestError(f"{artifact.folder.name} is an embedding model: load it with EmbeddingEngine",
+                                  param="model")
     try:
         family = family_for_model_type(chat.get("model_type"))
         config = family.config_from_mlc(chat["model_config"])
