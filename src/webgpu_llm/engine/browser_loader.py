@@ -21,6 +21,7 @@ from ..gpu.browser import BrowserDevice
 from ..grammar.browser import XGrammarBackend
 from ..weights.artifact import CHAT_CONFIG_NAME, MANIFEST_NAMES, open_artifact
 from ..weights.upload import create_weight_buffers
+from .chat_options import check_window_options
 from .loader import LoadedModel, assemble_model, model_settings
 
 MODELS_ROOT = Path("/tmp/webgpu-llm/models")  # Pyodide's in-memory file system
@@ -63,6 +64,7 @@ async def load_model_browser(device: BrowserDevice, model_id: str, base_url: str
     apply_chat_options(artifact.chat_config, options)
     family, config, context, chunk = model_settings(artifact, options.get("context_window_size"),
                                             options.get("prefill_chunk_size"))
+    check_window_options(options, config.sliding_window)
     total = sum(s.nbytes for s in artifact.manifest.shards)
 
     def on_bytes(loaded: int, _total: int, from_cache: bool) -> None:

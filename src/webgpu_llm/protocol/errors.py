@@ -22,6 +22,7 @@ __all__ = [
     "ContextWindowExceededError",
     "UnknownModelError",
     "EngineNotLoadedError",
+    "FeatureNotSupportedError",
     "error_from_dict",
 ]
 
@@ -86,12 +87,18 @@ class EngineNotLoadedError(WebGPULLMError):
         super().__init__(message, param, code)
 
 
+class FeatureNotSupportedError(InvalidRequestError):
+    """The request asks for something this engine does not do (web/errors.js has the same class)."""
+
+    default_code = "feature_not_supported"
+
+
 # Lookup for error_from_dict: (type, code) first, then (type, None) for the
 # generic class of that type. Subclasses are found through their default code.
 _BY_TYPE_AND_CODE: dict[tuple[str, str | None], type[WebGPULLMError]] = {
     (cls.type, cls.default_code): cls
     for cls in (WebGPULLMError, InvalidRequestError, ContextWindowExceededError,
-                UnknownModelError, EngineNotLoadedError)
+                UnknownModelError, EngineNotLoadedError, FeatureNotSupportedError)
 }
 
 

@@ -8,6 +8,7 @@
 import { FeatureNotSupportedError, WebGPUNotAvailableError } from "./errors.js";
 import { fetchModelText, loadShards } from "./download.js";
 import { GrammarBridge } from "./grammar.js";
+import { integrityOfFile } from "./integrity.js";
 
 /** Features the engine uses when present (none is required: compute is f32). */
 const OPTIONAL_FEATURES = ["shader-f16", "subgroups", "timestamp-query"];
@@ -27,6 +28,8 @@ export class GpuBridge {
     this.objects = [null];
     this.freeIds = [];
     this.lostReason = null;
+    /** @type {import("./integrity.js").ModelIntegrity|undefined} ModelRecord.integrity of the model loading */
+    this.modelIntegrity = undefined;
     /** @type {{xgrammar?: any, xgrammarURL?: string}} how web/grammar.js finds web-xgrammar */
     this.grammarOptions = {};
     this.grammarBridge = null;
@@ -179,9 +182,13 @@ export class GpuBridge {
     return error ? error.message : "";
   }
 
-  /** A small model file (config, manifest, tokenizer) as text, from the cache or the network. */
+  /**
+   * A small model file (config, manifest, tokenizer) as text, from the cache or the network,
+   * held to the SRI hash that `modelIntegrity` (the loading record's integrity) gives it.
+   */
   fetchText(baseUrl, file, appConfig) {
-    return fetchModelText(baseUrl, file, appConfig);
+    const integrity = integrityOfFile(this.modelIntegrity, file);
+    return fetchModelText(baseUrl, file, appConfig, { integrity, onFailure: this.modelIntegrity?.onFailure });
   }
 
   /**

@@ -274,6 +274,19 @@ export async function deleteChatConfigInCache(modelId, appConfig = prebuiltAppCo
 }
 
 /**
+ * WebLLM's deleteModelWasmInCache: deletes the model library from the cache.
+ * There are no model libraries here (kernels are generated at load, DESIGN.md
+ * decision 2), so it checks that appConfig knows the model and deletes nothing.
+ * @param {string} modelId
+ * @param {AppConfig} [appConfig] defaults to prebuiltAppConfig
+ * @returns {Promise<void>}
+ * @throws {import("./errors.js").ModelNotFoundError} appConfig has no such model
+ */
+export async function deleteModelWasmInCache(modelId, appConfig = prebuiltAppConfig) {
+  findModelRecord(modelId, appConfig);
+}
+
+/**
  * Deletes everything stored for the model (WebLLM's deleteModelAllInfoInCache;
  * there is no model library to delete here).
  * @param {string} modelId

@@ -3,6 +3,31 @@
 // artifact folder, DESIGN.md decision 2) and its id.
 
 import { FeatureNotSupportedError, ModelNotFoundError } from "./errors.js";
+import { prebuiltAppConfig } from "./prebuilt_app_config.js";
+
+/**
+ * WebLLM's model library folder and version, which apps join into a record's
+ * model_lib (`modelLibURLPrefix + modelVersion + "/<lib>.wasm"`). The values are
+ * WebLLM's, so such URLs read as they do there; we never fetch model_lib:
+ * kernels are generated at load (DESIGN.md decision 2).
+ */
+export const modelVersion = "v0_2_80";
+export const modelLibURLPrefix = "https://raw.githubusercontent.com/mlc-ai/binary-mlc-llm-libs/main/web-llm-models/";
+
+/**
+ * What a ModelRecord is for (WebLLM's numeric enum, with its reverse mapping:
+ * ModelType.LLM === 0, ModelType[0] === "LLM"); a record without model_type is an LLM.
+ * @enum {number}
+ */
+export const ModelType = Object.freeze({ LLM: 0, embedding: 1, VLM: 2, 0: "LLM", 1: "embedding", 2: "VLM" });
+
+/**
+ * Model ids that take `tools` (WebLLM's functionCallingModelIds). Every
+ * conversation template here renders tools (conversation/tool_format.py), so
+ * that is every model of prebuiltAppConfig (the served one lists the local models).
+ * @type {string[]}
+ */
+export const functionCallingModelIds = prebuiltAppConfig.model_list.map((record) => record.model_id);
 
 /**
  * One model the app can load (WebLLM's ModelRecord).
@@ -17,6 +42,8 @@ import { FeatureNotSupportedError, ModelNotFoundError } from "./errors.js";
  * @property {number} [buffer_size_required_bytes]
  * @property {string[]} [required_features] WebGPU features the model needs (e.g. "shader-f16")
  * @property {number} [model_type] 0 LLM, 1 embedding, 2 VLM (WebLLM's ModelType)
+ * @property {import("./integrity.js").ModelIntegrity} [integrity] SRI hashes of mlc-chat-config.json
+ *   and tokenizer files, checked where they are downloaded (integrity.js)
  */
 
 /**
@@ -31,8 +58,9 @@ import { FeatureNotSupportedError, ModelNotFoundError } from "./errors.js";
  * Overrides of mlc-chat-config.json fields (WebLLM's ChatOptions = Partial<ChatConfig>).
  * @typedef {object} ChatOptions
  * @property {number} [context_window_size]
- * @property {number} [sliding_window_size]
- * @property {number} [attention_sink_size]
+ * @property {number} [sliding_window_size] -1 (none) or the model's own window; others are refused
+ *   (engine/chat_options.py): attention runs as the model defines it
+ * @property {number} [attention_sink_size] -1 or 0 (no sink); attention sinks are refused
  * @property {number} [temperature]
  * @property {number} [top_p]
  * @property {number} [repetition_penalty]

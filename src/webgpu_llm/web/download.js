@@ -3,11 +3,13 @@
 // (DESIGN.md decision 7). Every shard is checked against the size and md5 of
 // tensor-cache.json before it is cached or used, so the cache only ever holds
 // verified shards: a failed download, a bad md5 or a full quota leaves no
-// entry for that shard.
+// entry for that shard. Text files with an SRI hash in ModelRecord.integrity
+// (integrity.js) are held to it the same way.
 
 import { MODEL_SCOPE, CONFIG_SCOPE, MODEL_SCOPE_FILES, openModelStore } from "./cache.js";
 import { cacheBackendOf } from "./config.js";
-import { ModelDownloadError, ShardChecksumError } from "./errors.js";
+import { IntegrityError, ModelDownloadError, ShardChecksumError } from "./errors.js";
+import { verifyIntegrity } from "./integrity.js";
 import { md5Hex } from "./md5.js";
 import { prebuiltAppConfig } from "./prebuilt_app_config.js";
 
@@ -66,17 +68,26 @@ async function fetchOk(url, signal) {
 /**
  * A model folder's text file (mlc-chat-config.json, tokenizer.json,
  * tensor-cache.json): from the cache, else downloaded and then cached.
+ * With an SRI hash, a cached copy that fails it is downloaded once more, and
+ * a download that fails it is not cached.
  * @param {string} baseUrl the model folder (modelBaseUrl of its record)
  * @param {string} file
  * @param {AppConfig} [appConfig] chooses the cache backend
- * @param {{signal?: AbortSignal}} [options]
+ * @param {{signal?: AbortSignal, integrity?: string, onFailure?: "error"|"warn"}} [options]
+ *   integrity: the file's SRI hash (integrity.js integrityOfFile)
  * @returns {Promise<string>}
+ * @throws {import("./errors.js").IntegrityError} the download fails its SRI hash
  */
 export async function fetchModelText(baseUrl, file, appConfig = prebuiltAppConfig, options = {}) {
   const url = new URL(file, baseUrl).href;
   const store = openModelStore(cacheBackendOf(appConfig), scopeOf(file));
   const cached = await store.get(url);
-  if (cached !== undefined) return new TextDecoder().decode(cached);
+  if (cached !== undefined) {
+    if (!options.integrity || await passesIntegrity(cached, options.integrity, url, options.onFailure)) {
+      return new TextDecoder().decode(cached);
+    }
+    await store.delete(url); // stale or corrupted in storage: fetch it once more
+  }
   const response = await fetchOk(url, options.signal);
   let bytes;
   try {
@@ -86,8 +97,26 @@ export async function fetchModelText(baseUrl, file, appConfig = prebuiltAppConfi
     throw new ModelDownloadError(`download of ${url} broke off: ${/** @type {Error} */ (error).message}`,
       { url, status: response.status, cause: error });
   }
+  if (options.integrity) await verifyIntegrity(bytes, options.integrity, url, options.onFailure ?? "error");
   await store.put(url, bytes);
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * Whether a cached copy may be used ("warn" uses it whatever its hash, as a download).
+ * @param {ArrayBuffer} bytes
+ * @param {string} sri
+ * @param {string} url
+ * @param {"error"|"warn"} [onFailure]
+ */
+async function passesIntegrity(bytes, sri, url, onFailure = "error") {
+  try {
+    await verifyIntegrity(bytes, sri, url, onFailure);
+    return true;
+  } catch (error) {
+    if (error instanceof IntegrityError) return false;
+    throw error;
+  }
 }
 
 /**

@@ -90,6 +90,7 @@ export class MLCEngine {
         + `which this adapter lacks`);
     }
     this.modelId = null;
+    bridge.modelIntegrity = record.integrity;
     const options = { ...(record.overrides ?? {}), ...(chatOpts ?? {}) };
     unwrap(await host.reload(id, modelBaseUrl(record), JSON.stringify(options), this.appConfig, report));
     this.modelId = id;
@@ -148,6 +149,18 @@ export class MLCEngine {
   async runtimeStatsText() {
     const { host } = await this._start();
     return unwrap(await host.runtime_stats_text());
+  }
+
+  /** The adapter's vendor, as WebLLM's getGPUVendor ("" when the browser does not say). */
+  async getGPUVendor() {
+    const { bridge } = await this._start();
+    return bridge.adapter.info?.vendor ?? "";
+  }
+
+  /** The device's maxStorageBufferBindingSize in bytes (we ask for the adapter's maximum). */
+  async getMaxStorageBufferBindingSize() {
+    const { bridge } = await this._start();
+    return bridge.device.limits.maxStorageBufferBindingSize;
   }
 
   /** Our extension: what is loaded, and how many times weights were uploaded by this engine. */

@@ -124,6 +124,27 @@ export class ShardChecksumError extends ModelDownloadError {
   }
 }
 
+/**
+ * A model file's bytes do not match the SRI hash of ModelRecord.integrity
+ * (WebLLM's IntegrityError, constructed as WebLLM's: url, expected, actual).
+ */
+export class IntegrityError extends ModelDownloadError {
+  static defaultCode = "integrity_check_failed";
+
+  /**
+   * @param {string} url
+   * @param {string} expected the SRI hash asked for, e.g. "sha256-..."
+   * @param {string} actual the SRI hash of the bytes, same algorithm
+   * @param {ErrorOptions} [options]
+   */
+  constructor(url, expected, actual, options = {}) {
+    super(`integrity check failed for ${url}: ModelRecord.integrity says ${expected}, the file has ${actual}`,
+      { ...options, url });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
 /** The browser refused to store a model file: the origin's storage quota is full. */
 export class CacheQuotaError extends WebGPULLMError {
   static defaultCode = "cache_quota_exceeded";
@@ -166,8 +187,8 @@ export class TransportError extends WebGPULLMError {
 /** @type {Map<string, typeof WebGPULLMError>} */
 const CLASSES = new Map();
 for (const cls of [WebGPULLMError, InvalidRequestError, ContextWindowExceededError, UnknownModelError,
-  EngineNotLoadedError, ModelNotFoundError, ModelDownloadError, ShardChecksumError, CacheQuotaError,
-  WebGPUNotAvailableError, RuntimeLoadError, FeatureNotSupportedError, UnknownMessageKindError, TransportError]) {
+  EngineNotLoadedError, ModelNotFoundError, ModelDownloadError, ShardChecksumError, IntegrityError,
+  CacheQuotaError, WebGPUNotAvailableError, RuntimeLoadError, FeatureNotSupportedError, UnknownMessageKindError, TransportError]) {
   // `name` on the prototype: every instance reports its class, as Python's type(e).__name__.
   Object.defineProperty(cls.prototype, "name", { value: cls.name, writable: true, configurable: true });
   CLASSES.set(cls.name, cls);

@@ -10,12 +10,15 @@ export {
   CreateExtensionServiceWorkerMLCEngine, ExtensionServiceWorkerMLCEngine, ExtensionServiceWorkerMLCEngineHandler,
 } from "./extension_service_worker.js";
 export { prebuiltAppConfig } from "./prebuilt_app_config.js";
-export { cleanModelUrl, findModelRecord } from "./config.js";
 export {
-  deleteChatConfigInCache, deleteModelAllInfoInCache, deleteModelInCache, hasModelInCache,
+  ModelType, cleanModelUrl, findModelRecord, functionCallingModelIds, modelLibURLPrefix, modelVersion,
+} from "./config.js";
+export { isValidSRI, verifyIntegrity } from "./integrity.js";
+export {
+  deleteChatConfigInCache, deleteModelAllInfoInCache, deleteModelInCache, deleteModelWasmInCache, hasModelInCache,
 } from "./cache.js";
 export {
-  CacheQuotaError, ContextWindowExceededError, EngineNotLoadedError, FeatureNotSupportedError,
+  CacheQuotaError, ContextWindowExceededError, EngineNotLoadedError, FeatureNotSupportedError, IntegrityError,
   InvalidRequestError, ModelDownloadError, ModelNotFoundError, RuntimeLoadError, ShardChecksumError,
   TransportError, UnknownMessageKindError, UnknownModelError, WebGPULLMError, WebGPUNotAvailableError,
 } from "./errors.js";
