@@ -27,6 +27,7 @@ MEDIA_TYPES = {
     ".zip": "application/zip",
     ".whl": "application/zip",
     ".bin": "application/octet-stream",
+    ".ts": "application/typescript; charset=utf-8",  # the client's .d.ts; the platform's table says MPEG-TS video
 }
 
 

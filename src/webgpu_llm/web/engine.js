@@ -56,6 +56,9 @@ export class MLCEngine {
     this.appConfig = appConfig;
   }
 
+  /** @param {string} _logLevel accepted for WebLLM compatibility */
+  setLogLevel(_logLevel) {}
+
   /** WebGPU and Python, started once per engine. */
   _start() {
     if (!this.started) {
@@ -73,10 +76,11 @@ export class MLCEngine {
 
   /**
    * Load a model of the app config (WebLLM takes one id or a list; one model is served here).
-   * @param {string | string[]} modelId @param {ChatOptions} [chatOpts]
+   * @param {string | string[]} modelId @param {ChatOptions | ChatOptions[]} [chatOpts] (of a list, the first)
    */
   async reload(modelId, chatOpts) {
     const id = Array.isArray(modelId) ? modelId[0] : modelId;
+    const opts = Array.isArray(chatOpts) ? chatOpts[0] : chatOpts;
     const record = findModelRecord(id, this.appConfig);
     const started = performance.now();
     const report = (progress, text) => this.initProgressCallback?.({
@@ -91,10 +95,10 @@ export class MLCEngine {
     }
     this.modelId = null;
     bridge.modelIntegrity = record.integrity;
-    const options = { ...(record.overrides ?? {}), ...(chatOpts ?? {}) };
+    const options = { ...(record.overrides ?? {}), ...(opts ?? {}) };
     unwrap(await host.reload(id, modelBaseUrl(record), JSON.stringify(options), this.appConfig, report));
     this.modelId = id;
-    this.chatOpts = chatOpts;
+    this.chatOpts = opts;
   }
 
   async unload() {
