@@ -15,6 +15,9 @@ PYODIDE_DIR := node_modules/pyodide
 # The browser's grammar engine (WebLLM's), served at /@mlc-ai/web-xgrammar/lib/.
 XGRAMMAR := @mlc-ai/web-xgrammar@0.1.27
 XGRAMMAR_DIR := node_modules/@mlc-ai/web-xgrammar
+# tsc for the test of the client's TypeScript declarations (web/*.d.ts).
+TYPESCRIPT := typescript@7.0.2
+TYPESCRIPT_DIR := node_modules/typescript
 
 .PHONY: demo test install debian-packages npm-packages clean
 
@@ -49,8 +52,8 @@ $(STAMP): pyproject.toml Makefile | $(BIN)/python
 
 # One npm install for every package: with --no-save, npm removes the packages it is not named.
 npm-packages:
-	@[ -f $(PYODIDE_DIR)/package.json ] && [ -f $(XGRAMMAR_DIR)/package.json ] || \
-	  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix . $(PYODIDE) $(XGRAMMAR)
+	@[ -f $(PYODIDE_DIR)/package.json ] && [ -f $(XGRAMMAR_DIR)/package.json ] && [ -f $(TYPESCRIPT_DIR)/package.json ] || \
+	  npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix . $(PYODIDE) $(XGRAMMAR) $(TYPESCRIPT)
 
 install: debian-packages $(STAMP) npm-packages
 

@@ -10,6 +10,7 @@ ERROR_FIELDS = {
     "ModelNotFoundError": ("invalid_request_error", "model_not_found", "model"),
     "ModelDownloadError": ("server_error", "model_download_failed", None),
     "ShardChecksumError": ("server_error", "shard_checksum_mismatch", None),
+    "IntegrityError": ("server_error", "integrity_check_failed", None),
     "CacheQuotaError": ("server_error", "cache_quota_exceeded", None),
     "WebGPUNotAvailableError": ("server_error", "webgpu_not_available", None),
     "RuntimeLoadError": ("server_error", "runtime_load_failed", None),
