@@ -20,7 +20,7 @@ from ..gpu.device import Device
 from ..protocol.embeddings import (CreateEmbeddingResponse, Embedding, EmbeddingRequest, EmbeddingUsage,
                                    encode_embedding)
 from ..protocol.errors import ContextWindowExceededError, InvalidRequestError
-from ..weights.artifact import open_artifact, verify_shards
+from ..weights.artifact import Artifact, open_artifact, verify_shards
 from ..weights.upload import load_weights_native
 from .encoder_config import EncoderConfig, EncoderConfigError
 from .encoder_graph import EncoderGraph
@@ -39,18 +39,26 @@ class AsyncEmbeddingEngine:
             device = NativeDevice(adapter)
         folder = resolve_encoder_folder(model)
         artifact = open_artifact(folder)
-        try:
-            config = EncoderConfig.from_chat_config(artifact.chat_config)
-        except EncoderConfigError as e:
-            raise InvalidRequestError(f"{folder.name}: {e}", param="model") from e
+        config = encoder_config(artifact)
         verify_shards(artifact)
-        self.device, self.config, self.model_id = device, config, folder.name
-        self.tokenizer = WordPieceTokenizer.from_file(folder / "tokenizer.json", config.max_length)
-        self.graph = EncoderGraph(device, config, load_weights_native(device, artifact),
-                                  artifact.chat_config["quantization"])
+        graph = EncoderGraph(device, config, load_weights_native(device, artifact),
+                             artifact.chat_config["quantization"])
+        self._attach(folder.name, graph, WordPieceTokenizer.from_file(folder / "tokenizer.json", config.max_length),
+                     time.perf_counter() - started)
+
+    @classmethod
+    def from_loaded(cls, model_id: str, graph: EncoderGraph, tokenizer: WordPieceTokenizer,
+                    load_seconds: float) -> "AsyncEmbeddingEngine":
+        """An engine over an encoder already on its device (the browser loads it asynchronously)."""
+        engine = cls.__new__(cls)
+        engine._attach(model_id, graph, tokenizer, load_seconds)
+        return engine
+
+    def _attach(self, model_id: str, graph: EncoderGraph, tokenizer: WordPieceTokenizer, load_seconds: float) -> None:
+        self.device, self.config, self.graph, self.model_id = graph.device, graph.config, graph, model_id
+        self.tokenizer, self.load_seconds = tokenizer, load_seconds
         self._lock = asyncio.Lock()
         self.embeddings = _AsyncEmbeddings(self._create)
-        self.load_seconds = time.perf_counter() - started
 
     @property
     def adapter_name(self) -> str:
@@ -120,6 +128,13 @@ class _SyncEmbeddings:
 
     def create(self, **fields: Any) -> CreateEmbeddingResponse:
         return self._loop.run_until_complete(self._target.create(**fields))
+
+
+def encoder_config(artifact: Artifact) -> EncoderConfig:
+    try:
+        return EncoderConfig.from_chat_config(artifact.chat_config)
+    except EncoderConfigError as e:
+        raise InvalidRequestError(f"{artifact.folder.name}: {e}", param="model") from e
 
 
 def gpu_batches(sequences: list[list[int]], max_rows: int) -> list[list[list[int]]]:
