@@ -8,13 +8,13 @@ import hashlib
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 from browser_support import WEB_DIR
-from conftest import FIXTURES
 from webgpu_llm.protocol.errors import FeatureNotSupportedError
 
 NODE = shutil.which("node") or "/usr/bin/node"
-FAKES = (FIXTURES / "node_fakes.mjs").as_uri()
+FAKES = (Path(__file__).parent / "fixtures" / "node_fakes.mjs").as_uri()
 LIB = WEB_DIR.as_uri()
 
 
