@@ -4,7 +4,8 @@ Every call answers `{"ok": value}` or `{"error": {"name", "message", "type",
 "param", "code"}}`, and JS rethrows the error as the class of that name
 (web/errors.js), so an error keeps its type across Pyodide and the worker
 boundary. A stream is pulled one chunk per call: each call is one awaited
-promise in JS, and a chunk carries one or more tokens.
+promise in JS, and a chunk carries one or more tokens. An encoder (mlc-chat-config.json
+model_type "bert") loads as an embedding engine, which answers `embedding` only.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import json
 import traceback
 from typing import Any, AsyncIterator
 
+from ..embeddings import AsyncEmbeddingEngine
+from ..embeddings.browser_loader import load_encoder_browser
+from ..embeddings.encoder_config import MODEL_TYPE as ENCODER_MODEL_TYPE
 from ..gpu.browser import BrowserDevice
-from ..protocol.errors import EngineNotLoadedError, WebGPULLMError
+from ..protocol.errors import EngineNotLoadedError, InvalidRequestError, WebGPULLMError
+from ..weights.artifact import CHAT_CONFIG_NAME
 from .browser_loader import load_model_browser
 from .engine import AsyncEngine
 
@@ -44,6 +49,7 @@ class BrowserHost:
     def __init__(self, bridge: Any):
         self.device = BrowserDevice(bridge)
         self.engine: AsyncEngine | None = None
+        self.encoder: AsyncEmbeddingEngine | None = None
         self.weight_loads = 0
         self._streams: dict[int, AsyncIterator] = {}
         self._stream_ids = 0
@@ -52,6 +58,9 @@ class BrowserHost:
     @property
     def _loaded(self) -> AsyncEngine:
         if self.engine is None:
+            if self.encoder is not None:
+                raise InvalidRequestError(f"{self.encoder.model_id} is an embedding model: it answers "
+                                          "embeddings.create only", param="model")
             raise EngineNotLoadedError()
         return self.engine
 
@@ -60,10 +69,14 @@ class BrowserHost:
                      progress: Any) -> dict[str, Any]:
         """Unload what is loaded, then load `model_id` from `base_url` (its resolve/main/ URL)."""
         await self._unload()
-        model = await load_model_browser(self.device, model_id, base_url, app_config,
-                                         chat_options=json.loads(chat_options_json or "{}"),
-                                         progress=lambda fraction, text: progress(fraction, text))
-        self.engine = AsyncEngine.from_loaded(self.device, model)
+        report = lambda fraction, text: progress(fraction, text)  # noqa: E731
+        chat_config = json.loads(await self.device.bridge.fetchText(base_url, CHAT_CONFIG_NAME, app_config))
+        if chat_config.get("model_type") == ENCODER_MODEL_TYPE:
+            self.encoder = await load_encoder_browser(self.device, model_id, base_url, app_config, report)
+        else:
+            model = await load_model_browser(self.device, model_id, base_url, app_config,
+                                             chat_options=json.loads(chat_options_json or "{}"), progress=report)
+            self.engine = AsyncEngine.from_loaded(self.device, model)
         self.weight_loads += 1
         return {"modelId": model_id, "adapter": self.device.info.name}
 
@@ -78,6 +91,19 @@ class BrowserHost:
             self.engine.unload()
             self.device.forget_lists()
             self.engine = None
+        if self.encoder is not None:
+            self.encoder.unload()
+            self.encoder = None
+
+    @_envelope
+    async def embedding(self, request_json: str) -> Any:
+        """An embeddings request (OpenAI's shape) on the loaded encoder."""
+        if self.encoder is None:
+            if self.engine is not None:
+                raise InvalidRequestError(f"{self.engine.model_id} generates text: embeddings.create needs an "
+                                          "embedding model", param="model")
+            raise EngineNotLoadedError()
+        return (await self.encoder.embeddings.create(**json.loads(request_json))).to_dict()
 
     @_envelope
     async def chat(self, request_json: str) -> Any:

@@ -8,7 +8,7 @@ import type {
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming,
   ChatCompletionRequestStreaming, Completion, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming,
+  CompletionCreateParamsStreaming, CreateEmbeddingResponse, EmbeddingCreateParams,
 } from "./openai_api.js";
 
 /** Where Python and web-xgrammar come from (runtime.js). */
@@ -41,6 +41,11 @@ export interface Completions {
   create(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion>;
 }
 
+/** engine.embeddings: OpenAI's embeddings, on an embedding model (e.g. all-MiniLM-L6-v2). */
+export interface Embeddings {
+  create(request: EmbeddingCreateParams): Promise<CreateEmbeddingResponse>;
+}
+
 /** Our extension: what is loaded, and how many times this engine uploaded weights. */
 export interface LoadedModelInfo {
   modelId: string | string[] | null;
@@ -52,6 +57,7 @@ export interface LoadedModelInfo {
 export interface MLCEngineInterface {
   chat: { completions: ChatCompletions };
   completions: Completions;
+  embeddings: Embeddings;
   /** Loads a model of the app config; of a list, the first is served. */
   reload(modelId: string | string[], chatOpts?: ChatOptions | ChatOptions[]): Promise<void>;
   unload(): Promise<void>;
@@ -87,6 +93,7 @@ export declare class MLCEngine implements MLCEngineInterface {
   chatOpts: ChatOptions | undefined;
   chat: { completions: ChatCompletions };
   completions: Completions;
+  embeddings: Embeddings;
   reload(modelId: string | string[], chatOpts?: ChatOptions | ChatOptions[]): Promise<void>;
   unload(): Promise<void>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;

@@ -33,6 +33,7 @@ export class MLCEngine {
     this.chatOpts = undefined;
     this.chat = { completions: { create: (request) => this._create("chat", request) } };
     this.completions = { create: (request) => this._create("completion", request) };
+    this.embeddings = { create: (request) => this._embed(request) };
   }
 
   /** WebLLM's aliases of chat.completions.create and completions.create. */
@@ -114,6 +115,12 @@ export class MLCEngine {
     const body = JSON.stringify(request ?? {});
     const result = unwrap(kind === "chat" ? await host.chat(body) : await host.completion(body));
     return request?.stream ? this._stream(host, result.stream) : result;
+  }
+
+  /** OpenAI's embeddings on a loaded embedding model (e.g. all-MiniLM-L6-v2): {object: "list", data, ...}. */
+  async _embed(request) {
+    const { host } = await this._start();
+    return unwrap(await host.embedding(JSON.stringify(request ?? {})));
   }
 
   /** The chunks of one stream, pulled one call at a time; leaving early ends its generation. */

@@ -4,7 +4,7 @@
 
 export { CreateMLCEngine, MLCEngine } from "./engine.js";
 export type {
-  ChatCompletions, Completions, LoadedModelInfo, MLCEngineInterface, RuntimeOptions,
+  ChatCompletions, Completions, Embeddings, LoadedModelInfo, MLCEngineInterface, RuntimeOptions,
 } from "./engine.js";
 export { CreateWebWorkerMLCEngine, WebWorkerMLCEngine, WebWorkerMLCEngineHandler } from "./web_worker.js";
 export type { ChatWorker, HandlerOptions } from "./web_worker.js";

@@ -3,7 +3,7 @@
 export type RequestKind =
   | "reload" | "unload" | "setAppConfig" | "setLogLevel"
   | "chatCompletionNonStreaming" | "chatCompletionStreamInit"
-  | "completionNonStreaming" | "completionStreamInit"
+  | "completionNonStreaming" | "completionStreamInit" | "embedding"
   | "completionStreamNextChunk" | "completionStreamReturn"
   | "interruptGenerate" | "resetChat"
   | "getMessage" | "runtimeStatsText" | "getLoadedModelInfo" | "getMaxStorageBufferBindingSize" | "getGPUVendor"

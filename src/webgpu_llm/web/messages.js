@@ -14,6 +14,7 @@
 //   chatCompletionStreamInit      {request, modelId, chatOpts}   -> null; the stream's id is this uuid
 //   completionNonStreaming        {request, modelId, chatOpts}   -> Completion
 //   completionStreamInit          {request, modelId, chatOpts}   -> null; the stream's id is this uuid
+//   embedding                     {request, modelId, chatOpts}   -> CreateEmbeddingResponse
 //   completionStreamNextChunk     {streamId}                     -> next chunk, or null when the stream ended
 //   completionStreamReturn        {streamId}                     -> null (the proxy left the stream early)
 //   interruptGenerate             null                           -> null
@@ -33,7 +34,7 @@
 
 /**
  * @typedef {"reload"|"unload"|"setAppConfig"|"setLogLevel"|"chatCompletionNonStreaming"|
- *   "chatCompletionStreamInit"|"completionNonStreaming"|"completionStreamInit"|
+ *   "chatCompletionStreamInit"|"completionNonStreaming"|"completionStreamInit"|"embedding"|
  *   "completionStreamNextChunk"|"completionStreamReturn"|"interruptGenerate"|"resetChat"|
  *   "getMessage"|"runtimeStatsText"|"getLoadedModelInfo"|"getMaxStorageBufferBindingSize"|
  *   "getGPUVendor"|"keepAlive"} RequestKind

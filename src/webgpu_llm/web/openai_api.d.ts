@@ -276,3 +276,28 @@ export interface Completion {
   choices: CompletionChoice[];
   usage?: CompletionUsage | null;
 }
+
+/** OpenAI's embeddings request (an embedding model must be loaded). */
+export interface EmbeddingCreateParams {
+  /** A string, strings, token ids, or lists of token ids; at most 2048 items. */
+  input: string | string[] | number[] | number[][];
+  model?: string | null;
+  /** "float" (default): arrays of numbers; "base64": little-endian float32 bytes, base64. */
+  encoding_format?: "float" | "base64";
+  /** Only the model's own size is accepted. */
+  dimensions?: number;
+  user?: string;
+}
+
+export interface Embedding {
+  object: "embedding";
+  index: number;
+  embedding: number[] | string;
+}
+
+export interface CreateEmbeddingResponse {
+  object: "list";
+  data: Embedding[];
+  model: string;
+  usage: { prompt_tokens: number; total_tokens: number };
+}

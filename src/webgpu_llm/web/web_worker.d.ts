@@ -2,13 +2,13 @@
 
 import type { AppConfig, ChatOptions, InitProgressCallback, LogLevel, MLCEngineConfig } from "./config.js";
 import type {
-  ChatCompletions, Completions, LoadedModelInfo, MLCEngineInterface, RuntimeOptions,
+  ChatCompletions, Completions, Embeddings, LoadedModelInfo, MLCEngineInterface, RuntimeOptions,
 } from "./engine.js";
 import type { WorkerRequest, WorkerResponse } from "./messages.js";
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming,
   ChatCompletionRequestStreaming, Completion, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming,
-  CompletionCreateParamsStreaming,
+  CompletionCreateParamsStreaming, CreateEmbeddingResponse, EmbeddingCreateParams,
 } from "./openai_api.js";
 
 /** Options of a handler: RuntimeOptions for the MLCEngine it makes, plus these. */
@@ -47,6 +47,9 @@ export declare class WebWorkerMLCEngine implements MLCEngineInterface {
   chatOpts: ChatOptions | ChatOptions[] | undefined;
   chat: { completions: ChatCompletions };
   completions: Completions;
+  embeddings: Embeddings;
+  /** embeddings.create through the handler (message kind "embedding"). */
+  embedding(request: EmbeddingCreateParams): Promise<CreateEmbeddingResponse>;
   reload(modelId: string | string[], chatOpts?: ChatOptions | ChatOptions[]): Promise<void>;
   unload(): Promise<void>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;

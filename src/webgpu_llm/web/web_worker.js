@@ -136,6 +136,9 @@ export class WebWorkerMLCEngineHandler {
       case "completionNonStreaming":
         await this.reloadIfUnmatched(message, target);
         return this.api(kind).create(content.request);
+      case "embedding":
+        await this.reloadIfUnmatched(message, target);
+        return this.engine.embeddings.create(content.request);
       case "chatCompletionStreamInit":
       case "completionStreamInit": {
         if (!content?.request?.stream) {
@@ -258,6 +261,7 @@ export class WebWorkerMLCEngine {
     worker.onmessage = (/** @type {any} */ event) => this.onmessage(event);
     this.chat = { completions: { create: (/** @type {any} */ request) => this.chatCompletion(request) } };
     this.completions = { create: (/** @type {any} */ request) => this.completion(request) };
+    this.embeddings = { create: (/** @type {any} */ request) => this.embedding(request) };
     if (engineConfig.appConfig) this.setAppConfig(engineConfig.appConfig);
     this.setInitProgressCallback(engineConfig.initProgressCallback);
   }
@@ -323,6 +327,17 @@ export class WebWorkerMLCEngine {
   /** @param {any} request an OpenAI completion request */
   completion(request) {
     return this.create("completion", request);
+  }
+
+  /**
+   * @param {any} request an OpenAI embeddings request (the loaded model must be an embedding model)
+   * @returns {Promise<any>} the CreateEmbeddingResponse
+   */
+  async embedding(request) {
+    if (this.modelId === undefined) {
+      throw new EngineNotLoadedError(`no model is loaded in this ${this.constructor.name}; call reload(model) first`);
+    }
+    return this.request("embedding", { request, modelId: this.modelId, chatOpts: this.chatOpts });
   }
 
   /**
