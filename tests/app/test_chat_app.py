@@ -84,6 +84,13 @@ def test_model_needing_a_missing_feature_disables_input(open_page, fake_app_serv
     assert page.locator("#load-button").is_enabled()
 
 
+def test_embedding_models_are_not_offered_for_chat(open_page, fake_app_server):
+    page = open_page()
+    open_app(page, fake_app_server)
+    listed = page.eval_on_selector_all("#model-select option", "(options) => options.map((o) => o.value)")
+    assert listed == ["fake-a", "fake-f16", "fake-missing"]  # fake-embed has model_type 1 (embedding)
+
+
 def test_remembers_the_model_choice(open_page, fake_app_server):
     page = open_page()
     open_app(page, fake_app_server)

@@ -16,11 +16,11 @@ from webgpu_llm.convert.embedded_encoder import DEFAULT_EMBEDDING_MODEL_ID
 
 SENTENCES = ["A man is eating food.", "A monkey is playing drums.", "WebGPU runs compute shaders in the browser."]
 
-# Runs in the page. The app config names the served encoder (prebuilt_app_config.js leaves encoders out).
+# Runs in the page, with the served prebuilt_app_config.js (the encoder is listed as model_type 1).
 WORKER_EMBED = """async ({modelId, input}) => {
-  const { CreateWebWorkerMLCEngine } = await import("/lib/index.js");
-  const appConfig = { model_list: [{ model: new URL(`/models/${modelId}`, location.href).href,
-                                     model_id: modelId, model_lib: "" }], cacheBackend: "cache" };
+  const { CreateWebWorkerMLCEngine, ModelType, prebuiltAppConfig: appConfig } = await import("/lib/index.js");
+  const record = appConfig.model_list.find((r) => r.model_id === modelId);
+  if (record?.model_type !== ModelType.embedding) throw new Error(`${modelId}: ${JSON.stringify(record)}`);
   const worker = new Worker("/lib/worker.js", { type: "module" });
   const engine = await CreateWebWorkerMLCEngine(worker, modelId, { appConfig });
   const reply = await engine.embeddings.create({ input });

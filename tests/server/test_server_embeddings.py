@@ -46,7 +46,9 @@ def test_bad_embedding_requests_get_typed_errors(client):
         client.embeddings.create(model="no-such-model", input="a")
 
 
-def test_prebuilt_app_config_leaves_encoders_out(minilm_folder):
-    from webgpu_llm.server.app_config import app_config_js
+def test_prebuilt_app_config_marks_encoders_as_embedding_models(minilm_folder):
+    from webgpu_llm.server.app_config import model_record
 
-    assert DEFAULT_EMBEDDING_MODEL_ID not in app_config_js({DEFAULT_EMBEDDING_MODEL_ID: minilm_folder})
+    record = model_record(DEFAULT_EMBEDDING_MODEL_ID, minilm_folder)
+    assert record["model_type"] == 1  # WebLLM's ModelType.embedding
+    assert 45 < record["vram_required_MB"] < 400  # 44 MiB of f16 weights + the largest batch's activations

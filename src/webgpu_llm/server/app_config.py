@@ -3,7 +3,7 @@
 It has the packaged file's export (`prebuiltAppConfig`), with one ModelRecord
 per cached model whose `model` URL is `new URL("../models/<id>", import.meta.url)`,
 so it points at this server whatever its origin and port. Encoders (embedding
-models) are left out: the browser engine does not run them yet.
+models) are records with WebLLM's `model_type: 1` (ModelType.embedding).
 
 vram_required_MB is an estimate of what our engine allocates (model/llama.py):
 weights as stored (int4 words and f16/bf16 scales stay packed on the GPU)
@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..embeddings.encoder_config import is_encoder_folder
+from ..embeddings.engine import MAX_BATCH_ROWS
 from ..weights.cache import CHAT_CONFIG
 
 log = logging.getLogger("webgpu_llm.server")
@@ -43,20 +44,30 @@ def vram_required_mb(folder: Path, chat_config: dict[str, Any]) -> float:
     return round((weights + kv_cache + activations) / MIB, 1)
 
 
+def encoder_vram_required_mb(folder: Path, chat_config: dict[str, Any]) -> float:
+    """Weights as stored + the f32 activations of the largest GPU batch (embeddings/encoder_graph.py:
+    hidden, qkv (3D), attn and proj per row, and the FFN's F)."""
+    m = chat_config["model_config"]
+    weights = sum(p.stat().st_size for p in folder.glob("params_shard_*.bin"))
+    per_row = 6 * m["hidden_size"] + m["intermediate_size"]
+    return round((weights + MAX_BATCH_ROWS * per_row * F32) / MIB, 1)
+
+
 def model_record(model_id: str, folder: Path) -> dict[str, Any]:
     """The ModelRecord fields except `model`, which is written as a JS expression."""
-    vram = vram_required_mb(folder, json.loads((folder / CHAT_CONFIG).read_text("utf-8")))
-    return {"model_id": model_id, "model_lib": "",  # no model library (DESIGN.md decision 2)
-            "vram_required_MB": vram, "low_resource_required": vram <= LOW_RESOURCE_MB,
-            "required_features": []}  # we compute in f32, so shader-f16 is never required
+    chat_config = json.loads((folder / CHAT_CONFIG).read_text("utf-8"))
+    encoder = is_encoder_folder(folder)
+    vram = (encoder_vram_required_mb if encoder else vram_required_mb)(folder, chat_config)
+    record = {"model_id": model_id, "model_lib": "",  # no model library (DESIGN.md decision 2)
+              "vram_required_MB": vram, "low_resource_required": vram <= LOW_RESOURCE_MB,
+              "required_features": []}  # we compute in f32, so shader-f16 is never required
+    return {**record, "model_type": 1} if encoder else record  # WebLLM's ModelType.embedding
 
 
 def app_config_js(folders: dict[str, Path]) -> str:
     """The module text for the models in `folders` (id -> MLC folder); unreadable configs are left out."""
     entries = []
     for model_id, folder in folders.items():
-        if is_encoder_folder(folder):
-            continue
         try:
             record = model_record(model_id, folder)
         except (OSError, ValueError, KeyError, TypeError) as error:

@@ -7,6 +7,7 @@ export const prebuiltAppConfig = {
     { model: "/models/fake-a", model_id: "fake-a", model_lib: "", required_features: [] },
     { model: "/models/fake-f16", model_id: "fake-f16", model_lib: "", required_features: ["shader-f16"] },
     { model: "/models/fake-missing", model_id: "fake-missing", model_lib: "", required_features: [] },
+    { model: "/models/fake-embed", model_id: "fake-embed", model_lib: "", required_features: [], model_type: 1 },
   ],
   cacheBackend: "cache",
 };

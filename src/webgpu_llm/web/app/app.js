@@ -41,6 +41,11 @@ function byId(id) {
   return /** @type {HTMLElement} */ (document.getElementById(id));
 }
 
+/** The records the chat can use: embedding models (WebLLM's model_type 1) are left out. */
+function chatModels() {
+  return prebuiltAppConfig.model_list.filter((record) => (record.model_type ?? 0) !== 1);
+}
+
 function modelRecord(modelId) {
   return prebuiltAppConfig.model_list.find((record) => record.model_id === modelId);
 }
@@ -57,7 +62,7 @@ function featureProblem() {
 
 function problem() {
   if (state.noWebGPU) return state.noWebGPU;
-  if (prebuiltAppConfig.model_list.length === 0) {
+  if (chatModels().length === 0) {
     return "The app config lists no models. Add one to the local model cache (webgpu-llm convert) and restart the server.";
   }
   return featureProblem();
@@ -107,7 +112,7 @@ async function checkWebGPU() {
 }
 
 function fillModelSelect() {
-  const ids = prebuiltAppConfig.model_list.map((record) => record.model_id);
+  const ids = chatModels().map((record) => record.model_id);
   ui.modelSelect.replaceChildren(...ids.map((id) => new Option(id, id)));
   const remembered = localStorage.getItem(MODEL_CHOICE_KEY);
   if (remembered && ids.includes(remembered)) ui.modelSelect.value = remembered;
