@@ -61,3 +61,9 @@ def test_refuses_quantized_schemes_and_unknown_pooling(tmp_path):
     with pytest.raises(ConversionError, match="mean_tokens, cls_token"):
         convert_encoder(folder, "q0f16", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_models_prepare_takes_the_embedded_encoder(minilm_folder, model_cache):
+    from webgpu_llm.convert.default_model import prepare_embedded_model
+
+    assert prepare_embedded_model(minilm_folder.name, model_cache) == minilm_folder

@@ -101,7 +101,9 @@ def smollm2_gguf_path() -> Path:
 
 def prepare_embedded_model(model_id: str, cache_root: Path | None = None,
                            progress: TextIO | None = sys.stderr) -> Path:
-    """Convert an embedded model into the cache unless it is there already."""
+    """Convert an embedded model (an encoder too) into the cache unless it is there already."""
+    if model_id in EMBEDDED_ENCODERS:
+        return prepare_embedded_encoder(model_id, cache_root)
     if model_id not in EMBEDDED_MODELS:
         raise ModelNotFoundError(f"{model_id!r} is not an embedded model; embedded: {sorted(EMBEDDED_MODELS)}")
     target = models_dir(cache_root) / model_id
