@@ -19,11 +19,10 @@ from structured_prompts import ANSWERED_CASES, JSON_OBJECT_PROMPT, PROMPTS, SEED
 from webgpu_llm import Engine
 
 MAX_TOKENS = 64
-# Twelve ANSWERED_CASES with short answers (measured natively: at most ~50 tokens for all four),
-# one per kind: SwiftShader decodes ~3 tokens/s, so all 31 would take ~12 minutes of make test.
-BROWSER_CASES = ("boolean", "null", "integer_exclusive", "string_enum", "mixed_enum", "string_lengths",
-                 "integer_bounds", "pattern", "optional_properties", "format_date", "array_of_integers",
-                 "webllm_json_string")
+# Thirty of the 31 ANSWERED_CASES: all but ref_defs, the longest answers (~55 tokens each; $ref
+# stays covered by ref_definitions). Measured natively, greedy + 3 seeds of the thirty take ~1,500
+# tokens, 6-10 minutes at SwiftShader's 3-5 tokens/s.
+BROWSER_CASES = tuple(name for name in ANSWERED_CASES if name != "ref_defs")
 FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
 SCHEMAS = dict(SCHEMA_CASES)
 # Schemas whose greedy answers the two engines must agree on, text for text.
@@ -33,7 +32,7 @@ WEATHER = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather in a city",
     "parameters": {"type": "object", "properties": {"city": {"type": "string", "maxLength": 30}},
                    "required": ["city"], "additionalProperties": False}}}
-STRUCTURED_TIME_LIMIT_S = 900  # 50 short answers at ~3 tokens/s on SwiftShader
+STRUCTURED_TIME_LIMIT_S = 1500  # ~1,550 tokens at 3-5 tokens/s on SwiftShader, plus 32 short prefills
 
 # Runs in the page: one worker engine answers `requests` in order.
 ANSWER_ALL = """async ({modelId, chatOpts, requests}) => {
@@ -81,7 +80,7 @@ def native_greedy(smollm2_folder):
 
 
 def test_every_browser_answer_validates_and_greedy_matches_native(browser, served, native_greedy):
-    assert set(BROWSER_CASES) <= set(ANSWERED_CASES) and set(PARITY_CASES) <= set(BROWSER_CASES)
+    assert len(BROWSER_CASES) >= 30 and set(PARITY_CASES) <= set(BROWSER_CASES)
     names = list(BROWSER_CASES)
     requests = [request for name in names for request in requests_for(name)]
     requests.append({"messages": [{"role": "user", "content": JSON_OBJECT_PROMPT}], "max_tokens": MAX_TOKENS,
