@@ -100,3 +100,14 @@ def test_the_chat_engine_points_to_the_embedding_engine(minilm_folder, device):
 
     with pytest.raises(InvalidRequestError, match="EmbeddingEngine"):
         Engine(minilm_folder, device=device)
+
+
+def test_inputs_past_one_gpu_batch_are_split(engine, monkeypatch):
+    from webgpu_llm.embeddings.engine import gpu_batches
+
+    assert [len(b) for b in gpu_batches([[1] * 5, [1] * 3, [1] * 9, [1] * 2], max_rows=18)] == [2, 2]
+    ids = engine.engine.tokenizer.encode("The cat sits outside.")
+    whole = engine.embeddings.create(input=[ids] * 5).data
+    monkeypatch.setattr(engine.engine, "max_batch_rows", 2 * len(ids))  # two inputs per GPU batch
+    split = engine.embeddings.create(input=[ids] * 5).data
+    np.testing.assert_allclose([e.embedding for e in split], [e.embedding for e in whole], atol=1e-6)

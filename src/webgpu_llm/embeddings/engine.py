@@ -57,6 +57,9 @@ class AsyncEmbeddingEngine:
     def _attach(self, model_id: str, graph: EncoderGraph, tokenizer: WordPieceTokenizer, load_seconds: float) -> None:
         self.device, self.config, self.graph, self.model_id = graph.device, graph.config, graph, model_id
         self.tokenizer, self.load_seconds = tokenizer, load_seconds
+        # The widest activation (FFN or qkv rows) must fit one storage binding (128 MiB on CPU adapters).
+        widest = 4 * max(3 * self.config.hidden_size, self.config.intermediate_size)
+        self.max_batch_rows = min(MAX_BATCH_ROWS, graph.device.limits.max_storage_buffer_binding_size // widest)
         self._lock = asyncio.Lock()
         self.embeddings = _AsyncEmbeddings(self._create)
 
@@ -73,7 +76,7 @@ class AsyncEmbeddingEngine:
         sequences = self.token_sequences(request)
         async with self._lock:
             vectors = []
-            for batch in gpu_batches(sequences, MAX_BATCH_ROWS):
+            for batch in gpu_batches(sequences, self.max_batch_rows):
                 vectors += await self.graph.encode(batch)
         tokens = sum(map(len, sequences))
         data = [Embedding(i, encode_embedding(v, request.encoding_format)) for i, v in enumerate(vectors)]
