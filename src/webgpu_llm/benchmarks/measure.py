@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..engine.runner import ModelRunner, SamplingSetup
@@ -31,6 +31,10 @@ class BenchResult:
     copy_bandwidth_gb_s: float  # read + write counted, as a device copy reports it
     roofline_fraction: float  # (bytes read per token * tokens/s) / copy bandwidth
     schema: Any = None  # benchmarks/structured.SchemaDecode with --json-schema
+    prefill_sweep: dict[int, float] = field(default_factory=dict)  # more prompt lengths: tokens/s
+    depth: int = 0  # with --depth: tokens of context before the timed decode
+    decode_at_depth_tokens_per_s: float = 0.0
+    profile: Any = None  # benchmarks/profile.StepProfile with --profile
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -50,11 +54,13 @@ class BenchResult:
             f"{self.dispatches_per_decode_step} dispatches per step",
             f"roofline: {self.bytes_read_per_token / 2**20:,.1f} MiB read per token; copy kernel "
             f"{self.copy_bandwidth_gb_s:,.0f} GB/s; decode reaches {100 * self.roofline_fraction:.1f}%",
-        ] + ([] if self.schema is None else [
+        ] + [f"prefill: {n} tokens at {speed:,.1f} tokens/s" for n, speed in self.prefill_sweep.items()] + (
+            [f"decode after {self.depth} tokens of context: {self.decode_at_depth_tokens_per_s:,.1f} tokens/s"]
+            if self.depth else []) + ([] if self.schema is None else [
             f"json schema: decode {self.schema.decoded_tokens} tokens at {self.schema.decode_tokens_per_s:,.1f} "
             f"tokens/s ({100 * self.schema_fraction:.1f}% of free decode), mask "
             f"{self.schema.mask_ms_per_token:.3f} ms/token on the CPU, compiled in {self.schema.grammar_init_s:.3f} s",
-        ]))
+        ]) + ([] if self.profile is None else [self.profile.format()]))
 
 
 def _sync(device: Device) -> None:

@@ -8,42 +8,54 @@ from ..engine.runner import ModelRunner
 from ..gpu.native import NativeDevice
 from ..model import llama
 from .measure import BenchResult, copy_bandwidth, decode_speed
+from .profile import profile_decode_step
 from .random_weights import bytes_read_per_token, random_weights
 from .shapes import SHAPES
 
 
-def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens: int, decode_tokens: int,
-          adapter: str | None = None, context: int | None = None, json_schema: str | None = None,
-          tokenizer_file: str | None = None) -> BenchResult:
+def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens: int | list[int],
+          decode_tokens: int, adapter: str | None = None, context: int | None = None, json_schema: str | None = None,
+          tokenizer_file: str | None = None, depth: int = 0, profile: bool = False) -> BenchResult:
+    """`prompt_tokens`: one prefill length, or several (the first is the main result, the others
+    `prefill_sweep`); `depth` > 0 also times decode after that many tokens of context; `profile`
+    times each dispatch of a decode step at position `depth` (or the main prompt length)."""
+    lengths = [prompt_tokens] if isinstance(prompt_tokens, int) else list(prompt_tokens)
+    if not lengths or min(lengths) < 1 or depth < 0 or decode_tokens < 2:
+        raise ValueError(f"bench needs prompt lengths >= 1, depth >= 0 and decode tokens >= 2; got "
+                         f"{lengths}, {depth}, {decode_tokens}")
+    prompt_tokens, chunk = lengths[0], max(lengths)
     device = NativeDevice(adapter)
-    context = context or prompt_tokens + decode_tokens
+    context = context or max(chunk, depth) + decode_tokens
     if shape is not None:
         if shape not in SHAPES:
             raise ValueError(f"unknown shape {shape!r}; known: {sorted(SHAPES)}")
         config, name = SHAPES[shape], f"{shape} (random weights)"
         weights = random_weights(device, config, quantization)
         runner = ModelRunner(device, config, llama.FAMILY.architecture(config), weights, quantization, context,
-                             prompt_tokens)
+                             chunk)
         tokenizer = None
     else:
         from ..engine.engine import resolve_model_folder
         from ..engine.loader import load_model
 
         loaded = load_model(resolve_model_folder(model), device,
-                            context_window_size=context, prefill_chunk_size=prompt_tokens)
+                            context_window_size=context, prefill_chunk_size=chunk)
         runner, config, name, tokenizer = loaded.runner, loaded.config, loaded.model_id, loaded.tokenizer
         quantization = loaded.chat_config["quantization"]
         weights = runner.graph.weights
     prefill, decode = decode_speed(runner, prompt_tokens, decode_tokens, config.vocab_size)
+    sweep = {n: decode_speed(runner, n, 2, config.vocab_size)[0] for n in lengths[1:]}
+    at_depth = decode_speed(runner, depth, decode_tokens, config.vocab_size)[1] if depth else 0.0
     schema = None
     if json_schema is not None:
         schema = _schema_decode(runner, config.vocab_size, tokenizer, tokenizer_file, json_schema,
                                 prompt_tokens, decode_tokens)
     bandwidth = copy_bandwidth(device)
     per_token = bytes_read_per_token(weights, config)
+    step = profile_decode_step(runner, depth or prompt_tokens, bandwidth) if profile else None
     return BenchResult(name, quantization, device.info.name, prompt_tokens, decode_tokens, prefill, decode,
                        runner.dispatches_per_decode_step, per_token, bandwidth / 1e9,
-                       per_token * decode / bandwidth, schema)
+                       per_token * decode / bandwidth, schema, sweep, depth, at_depth, step)
 
 
 def _schema_decode(runner, vocab: int, tokenizer, tokenizer_file: str | None, schema_file: str,
@@ -67,7 +79,8 @@ def _schema_decode(runner, vocab: int, tokenizer, tokenizer_file: str | None, sc
 
 def main(args) -> int:
     result = bench(args.model, args.shape, args.quantization, args.prompt_tokens, args.decode_tokens,
-                   args.adapter, json_schema=args.json_schema, tokenizer_file=args.tokenizer)
+                   args.adapter, json_schema=args.json_schema, tokenizer_file=args.tokenizer, depth=args.depth,
+                   profile=args.profile)
     if args.json:
         import json
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import struct
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
@@ -131,6 +132,32 @@ class NativeDevice(Device):
                                              _ffi.new("WGPUCommandBuffer[1]", [command_buffer._internal]))
         for c in copies:
             self._written_by[id(c.destination.handle)] = index
+
+    def time_dispatches(self, dispatches: Sequence[Dispatch]) -> list[float]:
+        """GPU seconds of each dispatch, each in a compute pass of its own with timestamp writes
+        at its start and end (the "timestamp-query" feature; GpuError without it). For profiles:
+        a pass per dispatch adds the passes' barriers, which a real step does not pay."""
+        if not self.features.timestamp_query:
+            raise GpuError(f"adapter {self.info.name!r} has no timestamp queries")
+        count = 2 * len(dispatches)
+        queries = self._device.create_query_set(type="timestamp", count=count)
+        resolved = self.create_buffer(8 * count, BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC, "timestamps")
+        readback = self.create_buffer(8 * count, BufferUsage.MAP_READ | BufferUsage.COPY_DST, "timestamps-read")
+        encoder = self._device.create_command_encoder()
+        for i, d in enumerate(dispatches):
+            compute = encoder.begin_compute_pass(timestamp_writes={
+                "query_set": queries, "beginning_of_pass_write_index": 2 * i, "end_of_pass_write_index": 2 * i + 1})
+            _replay(compute, [d])
+            compute.end()
+        encoder.resolve_query_set(queries, 0, count, resolved.handle, 0)
+        encoder.copy_buffer_to_buffer(resolved.handle, 0, readback.handle, 0, 8 * count)
+        self._queue.submit([encoder.finish()])
+        raw = self.read_buffer_sync(readback)
+        stamps = struct.unpack(f"<{count}Q", raw[:8 * count])
+        for buffer in (resolved, readback):
+            self.destroy_buffer(buffer)
+        queries.destroy()
+        return [(stamps[2 * i + 1] - stamps[2 * i]) * 1e-9 for i in range(len(dispatches))]
 
     async def read_buffer(self, buffer: Buffer, offset: int = 0, size: int | None = None) -> bytes:
         size = buffer.size - offset if size is None else size
