@@ -44,6 +44,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lengths(text: str) -> list[int]:
+    """--prompt-tokens: "64" or "64,512,2048"."""
+    try:
+        lengths = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected token counts such as 64 or 64,512,2048, got {text!r}") from None
+    if min(lengths) < 1:
+        raise argparse.ArgumentTypeError(f"token counts must be >= 1, got {text!r}")
+    return lengths
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .benchmarks.run import main as bench_main
 
@@ -159,7 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model id or folder (default: the embedded SmolLM2 q4f16_1)")
     p.add_argument("--shape", help="random weights of a named shape instead: smollm2-135m, llama-3.2-1b, llama-3.1-8b")
     p.add_argument("--quantization", default="q4f16_1", help="scheme for --shape (default q4f16_1)")
-    p.add_argument("--prompt-tokens", type=int, default=64, help="prefill length (default 64, as WebLLM reports)")
+    p.add_argument("--prompt-tokens", type=_lengths, default=[64], metavar="N[,N...]",
+                   help="prefill length (default 64, as WebLLM reports); several, comma-separated, sweep prefill")
+    p.add_argument("--depth", type=int, default=0, metavar="N",
+                   help="also time decode after N tokens of context (default 0: not)")
+    p.add_argument("--profile", action="store_true",
+                   help="GPU time, bytes and GB/s per dispatch kind of one decode step (timestamp queries)")
     p.add_argument("--decode-tokens", type=int, default=128, help="decoded tokens (default 128)")
     p.add_argument("--adapter", help="substring of the adapter name to use (default: a real GPU if any)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
