@@ -35,6 +35,7 @@ def test_profile_times_every_dispatch_kind_of_a_decode_step(runner, device):
     # attention reads K and V of keys 0..40 in every layer
     kv_row = runner.config.num_key_value_heads * runner.config.head_dim * 4
     assert kinds["attention"].bytes_read == layers * 2 * 41 * kv_row
+    assert kinds["rope_kv"].bytes_read == 0  # it writes one row of the caches it binds
     assert "gate_up" in step.format()
 
 

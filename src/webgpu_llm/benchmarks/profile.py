@@ -6,6 +6,8 @@ layer ("L3.qkv" -> "qkv"), summed over layers; the median of several runs of
 the step is kept per dispatch. Bytes are those of the weight and KV-cache
 buffers a dispatch reads (activations are small next to them when decoding),
 so GB/s compares a kind with the copy kernel of the same run: the roofline.
+A pass per dispatch costs a few microseconds of its own (H200: ~5 us), so small
+kernels look slower here than inside a step; the large ones are what it is for.
 """
 
 from __future__ import annotations
@@ -50,11 +52,13 @@ class StepProfile:
 
 
 def _bytes_read(dispatch, weights: set[int], kv: set[int], kv_bytes_per_buffer: int) -> int:
+    """Weights bound, plus the keys' K/V rows for attention (rope_kv binds the caches to write one row)."""
+    reads_keys = "attention" in dispatch.label
     total = 0
     for buffer in dispatch.bind_group.buffers.values():
         if id(buffer) in weights:
             total += buffer.size
-        elif id(buffer) in kv:
+        elif id(buffer) in kv and reads_keys:
             total += kv_bytes_per_buffer
     return total
 
