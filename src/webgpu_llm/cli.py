@@ -7,10 +7,11 @@ Typed errors (bad input) print one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .server.settings import DEFAULT_MAX_BODY_BYTES, DEFAULT_PORT
+from .server.settings import API_KEY_ENV, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONCURRENCY, DEFAULT_PORT
 from .weights.cache import format_size, list_cached_models, models_dir
 
 DEMO_PROMPT = "What is the capital of France?"
@@ -129,7 +130,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = ServerSettings(host=args.host, port=args.port, model=args.model, adapter=args.adapter,
                               cache_root=Path(args.models).expanduser() if args.models else None,
                               pyodide_dir=pyodide, xgrammar_dir=xgrammar, examples_dir=examples,
-                              max_body_bytes=args.max_body_bytes)
+                              max_body_bytes=args.max_body_bytes,
+                              api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
+                              cors_origins=tuple(args.cors_origin or ()), max_concurrency=args.max_concurrency)
     app = build_app(settings)
     url = base_url(settings.host, settings.port)
     print(f"chat app: {url}/   OpenAI API: {url}/v1   default model: {app.state.models.default_id}")
@@ -190,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_chat)
 
     p = sub.add_parser("serve", help="OpenAI-compatible HTTP API plus the browser chat app")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only; "
+                                                       "any other address needs --api-key)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--model", help="default model id or folder (default: the embedded SmolLM2 q4f16_1)")
     p.add_argument("--models", metavar="DIR", help="cache root: serve the models in DIR/models/<id> "
@@ -202,6 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "pages that import the client from /lib/)")
     p.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
                    help=f"largest request body in bytes (default {DEFAULT_MAX_BODY_BYTES})")
+    p.add_argument("--api-key", metavar="KEY", help=f"require `Authorization: Bearer KEY` on /v1/ and /metrics "
+                                                     f"(default: ${API_KEY_ENV}; none on a loopback host)")
+    p.add_argument("--cors-origin", action="append", metavar="ORIGIN",
+                   help="let pages from ORIGIN (e.g. https://app.example.com, or *) call the API; repeatable")
+    p.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY, metavar="N",
+                   help=f"generation requests running or waiting, at most; more get a 429 (default "
+                        f"{DEFAULT_MAX_CONCURRENCY})")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("demo", help="answer a fixed question with the embedded default model")

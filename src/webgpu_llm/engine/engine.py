@@ -115,6 +115,12 @@ class AsyncEngine:
         for buffer in runner.graph.weights.values():
             self.device.destroy_buffer(buffer)
 
+    @property
+    def last_usage(self):
+        """The Usage of the last request whose generation finished (None before any); a stream
+        sets it before it ends."""
+        return self._last_usage
+
     def runtime_stats_text(self) -> str:
         """WebLLM's one-line speed summary of the last request."""
         if self._last_usage is None:

@@ -37,8 +37,9 @@ def optional_number(body: dict[str, Any], name: str, low: float, high: float,
 
 def number(value: Any, name: str, low: float, high: float, where: str | None = None,
             low_open: bool = False) -> float:
-    # bool is an int subclass in Python; JSON true is never a number here.
-    ok = type(value) in (int, float) and math.isfinite(value)
+    # bool is an int subclass in Python; JSON true is never a number here. An int is compared
+    # as an int: one past float's range (10**400) would overflow math.isfinite.
+    ok = type(value) is int or (type(value) is float and math.isfinite(value))
     ok = ok and (value > low if low_open else value >= low) and value <= high
     if not ok:
         if high == math.inf:

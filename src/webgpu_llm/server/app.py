@@ -1,6 +1,8 @@
 """The URL layout of `webgpu-llm serve` (first match wins):
 
     /v1/models, /v1/chat/completions, /v1/completions   the native engines (openai_routes.py)
+    /health                                              200 {"status": "ok"} while serving (no engine touched)
+    /metrics                                             Prometheus text (metrics.py)
     /lib/prebuilt_app_config.js                          generated from the model cache (app_config.py)
     /lib/webgpu_llm-<version>-py3-none-any.whl           built in memory at start (wheel.py)
     /lib/<file>                                          files directly in web/ (the JS client)
@@ -9,6 +11,9 @@
     /models/<model_id>/resolve/main/<file>               a cached model's files (WebLLM's URL layout)
     /examples/<path>                                     the --examples folder (pages using /lib/)
     /  and  /<path>                                      the chat app in web/app/ (index.html at /)
+
+Every request first passes middleware.py's stack: CORS (with --cors-origin), the API
+key (with --api-key), then the tracker (--max-concurrency, the log line, the metrics).
 """
 
 from __future__ import annotations
@@ -16,15 +21,19 @@ from __future__ import annotations
 import logging
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Mount, Route
 
 from ..protocol.errors import UnknownModelError
 from .app_config import app_config_js
 from .engines import EnginePool
-from .http_errors import error_response, routing_error_response
+from .http_errors import error_response, routing_error_response, unexpected_error_response
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServerMetrics
+from .middleware import ApiKeyGuard, RequestTracker
 from .openai_routes import OpenAIRoutes
 from .served_models import ServedModels
 from .settings import ServerSettings
@@ -75,8 +84,19 @@ def build_app(settings: ServerSettings) -> Starlette:
     async def app_file(request: Request) -> Response:
         return serve_file(settings.app_dir, request.path_params["path"] or "index.html", url=request.url.path)
 
-    app = Starlette(exception_handlers={HTTPException: routing_error_response}, routes=[
+    metrics = ServerMetrics()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics_text(request: Request) -> Response:
+        return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+    app = Starlette(middleware=middleware_stack(settings, metrics), exception_handlers={
+        HTTPException: routing_error_response, Exception: unexpected_error_response}, routes=[
         Mount("/v1", routes=api.routes()),
+        Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics_text, methods=["GET"]),
         Route("/lib/prebuilt_app_config.js", app_config),
         Route(f"/lib/{wheel_name}", wheel),
         Route("/lib/{file:path}", lib_file),
@@ -86,8 +106,20 @@ def build_app(settings: ServerSettings) -> Starlette:
         Route("/examples/{path:path}", example_file),
         Route("/{path:path}", app_file),
     ])
-    app.state.models = models
+    app.state.models, app.state.metrics = models, metrics
     return app
+
+
+def middleware_stack(settings: ServerSettings, metrics: ServerMetrics) -> list[Middleware]:
+    """Outermost first: CORS answers preflights before the key is asked for."""
+    stack = []
+    if settings.cors_origins:
+        stack.append(Middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["*"],
+                                allow_headers=["*"], expose_headers=["retry-after"]))
+    if settings.api_key is not None:
+        stack.append(Middleware(ApiKeyGuard, api_key=settings.api_key))
+    stack.append(Middleware(RequestTracker, metrics=metrics, max_concurrency=settings.max_concurrency))
+    return stack
 
 
 def base_url(host: str, port: int) -> str:
@@ -95,7 +127,7 @@ def base_url(host: str, port: int) -> str:
 
 
 def run(app: Starlette, settings: ServerSettings) -> None:
-    """Serve until interrupted (uvicorn; access log on stderr)."""
+    """Serve until interrupted (uvicorn; one log line per request on stderr, from RequestTracker)."""
     import uvicorn
 
     logger = logging.getLogger("webgpu_llm.server")
@@ -104,4 +136,5 @@ def run(app: Starlette, settings: ServerSettings) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+                access_log=False)

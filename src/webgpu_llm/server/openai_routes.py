@@ -9,7 +9,6 @@ and OpenAI's error body (https://platform.openai.com/docs/guides/error-codes).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Callable
 
@@ -22,7 +21,9 @@ from ..engine import AsyncEngine
 from ..protocol.errors import InvalidRequestError, WebGPULLMError
 from .engines import EnginePool
 from .event_stream import EventStreamResponse
-from .http_errors import RequestTooLargeError, error_response
+from .http_errors import error_response
+from .json_body import read_json_object
+from .metrics import note_answer, recorded_stream
 from .served_models import ServedModels
 
 log = logging.getLogger("webgpu_llm.server")
@@ -70,8 +71,11 @@ class OpenAIRoutes:
         except Exception as error:  # a load or device failure: say what it was, keep serving
             log.exception("request failed")
             return error_response(WebGPULLMError(f"{type(error).__name__}: {error}"))
+        record = getattr(request.state, "record", None)  # middleware.RequestTracker's
         if hasattr(result, "__anext__"):  # stream: true
-            return EventStreamResponse(result, engine.interrupt_generate)
+            chunks = recorded_stream(result, record, lambda: engine.last_usage)
+            return EventStreamResponse(chunks, engine.interrupt_generate)
+        note_answer(record, getattr(result, "usage", None))
         return JSONResponse(result.to_dict())
 
 
@@ -88,21 +92,3 @@ def _embedder(engine: AsyncEngine | AsyncEmbeddingEngine):
                                   "model", param="model")
     return engine.embeddings
 
-
-async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
-    """The body as a JSON object; RequestTooLargeError past `limit` bytes (checked before reading)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise RequestTooLargeError(f"the request body has {declared} bytes; the limit is {limit}")
-    data = bytearray()
-    async for part in request.stream():
-        data += part
-        if len(data) > limit:
-            raise RequestTooLargeError(f"the request body is over the limit of {limit} bytes")
-    try:
-        body = json.loads(data)
-    except ValueError as error:  # also undecodable UTF-8
-        raise InvalidRequestError(f"the request body is not valid JSON: {error}") from error
-    if not isinstance(body, dict):
-        raise InvalidRequestError(f"the request body must be a JSON object, got {type(body).__name__}")
-    return body
