@@ -25,3 +25,17 @@ def fake_site(tmp_path):
     from server_cases import write_fake_site
 
     return write_fake_site(tmp_path)
+
+
+@pytest.fixture(scope="package")
+def app_client(model_cache, smollm2):
+    """The app in this process (starlette's TestClient: no socket, no subprocess) on the real SmolLM2,
+    loaded by its first generation request. Far faster per request than `server_url`, for many small ones."""
+    from starlette.testclient import TestClient
+
+    from webgpu_llm.server.app import build_app
+    from webgpu_llm.server.settings import ServerSettings
+
+    app = build_app(ServerSettings(cache_root=model_cache, model=MODEL_ID))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
