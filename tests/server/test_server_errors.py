@@ -87,4 +87,4 @@ def test_wrong_method_and_unknown_api_path_are_openai_shaped(server_url):
     response = httpx.get(server_url + "/v1/chat/completions", timeout=60)
     assert_error(response, 405, code="method_not_allowed")
     assert response.headers["allow"] == "POST"
-    assert_error(httpx.post(server_url + "/v1/embeddings", json={}, timeout=60), 404, code="not_found")
+    assert_error(httpx.post(server_url + "/v1/no-such-endpoint", json={}, timeout=60), 404, code="not_found")
