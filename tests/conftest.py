@@ -48,3 +48,12 @@ def minilm_folder(model_cache):
     from webgpu_llm.convert.embedded_encoder import DEFAULT_EMBEDDING_MODEL_ID, prepare_embedded_encoder
 
     return prepare_embedded_encoder(DEFAULT_EMBEDDING_MODEL_ID, model_cache)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_folder(tmp_path_factory, smollm2_folder):
+    """A tiny random-weight Llama with SmolLM2's tokenizer (q4f16_1), outside the shared cache:
+    the second model of the tests that load two at once (tests/tiny_model_support.py)."""
+    from tiny_model_support import TINY_MODEL_ID, write_tiny_llama
+
+    return write_tiny_llama(tmp_path_factory.mktemp("tiny") / TINY_MODEL_ID, smollm2_folder("q4f16_1"))

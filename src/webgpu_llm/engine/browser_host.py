@@ -6,6 +6,10 @@ Every call answers `{"ok": value}` or `{"error": {"name", "message", "type",
 boundary. A stream is pulled one chunk per call: each call is one awaited
 promise in JS, and a chunk carries one or more tokens. An encoder (mlc-chat-config.json
 model_type "bert") loads as an embedding engine, which answers `embedding` only.
+
+Several models may be loaded at once (WebLLM's `reload([a, b], [optsA, optsB])`), one
+engine each, on the one device. A request goes to the model its `model` field names;
+with a single model loaded it may leave `model` out (WebLLM's getModelIdToUse).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from ..embeddings import AsyncEmbeddingEngine
 from ..embeddings.browser_loader import load_encoder_browser
 from ..embeddings.encoder_config import MODEL_TYPE as ENCODER_MODEL_TYPE
 from ..gpu.browser import BrowserDevice
-from ..protocol.errors import EngineNotLoadedError, InvalidRequestError, WebGPULLMError
+from ..protocol.errors import EngineNotLoadedError, InvalidRequestError, UnknownModelError, WebGPULLMError
 from ..weights.artifact import CHAT_CONFIG_NAME
 from .browser_loader import load_model_browser
 from .engine import AsyncEngine
@@ -48,37 +52,70 @@ def _envelope(method):
 class BrowserHost:
     def __init__(self, bridge: Any):
         self.device = BrowserDevice(bridge)
-        self.engine: AsyncEngine | None = None
-        self.encoder: AsyncEmbeddingEngine | None = None
+        # model id -> its engine, in load order; an encoder is an AsyncEmbeddingEngine
+        self.engines: dict[str, AsyncEngine | AsyncEmbeddingEngine] = {}
         self.weight_loads = 0
         self._streams: dict[int, AsyncIterator] = {}
         self._stream_ids = 0
-        self._last_message = ""
+        self._last_messages: dict[str, str] = {}  # model id -> its last reply, for getMessage()
 
-    @property
-    def _loaded(self) -> AsyncEngine:
-        if self.engine is None:
-            if self.encoder is not None:
-                raise InvalidRequestError(f"{self.encoder.model_id} is an embedding model: it answers "
-                                          "embeddings.create only", param="model")
+    # ------------------------------------------------------------ which model
+    def _selected(self, model_id: str | None, api: str) -> str:
+        """The loaded model a call is for: the one it names, else the only one loaded."""
+        if not self.engines:
             raise EngineNotLoadedError()
-        return self.engine
+        loaded = ", ".join(self.engines)
+        if model_id:
+            if model_id not in self.engines:
+                raise UnknownModelError(f"{api}: model {model_id!r} is not loaded; loaded: {loaded}")
+            return model_id
+        if len(self.engines) > 1:
+            raise InvalidRequestError(f"{api}: {len(self.engines)} models are loaded ({loaded}); "
+                                      "name one in `model`", param="model")
+        return next(iter(self.engines))
 
+    def _generator(self, model_id: str | None, api: str) -> AsyncEngine:
+        engine = self.engines[self._selected(model_id, api)]
+        if isinstance(engine, AsyncEmbeddingEngine):
+            raise InvalidRequestError(f"{engine.model_id} is an embedding model: it answers "
+                                      "embeddings.create only", param="model")
+        return engine
+
+    def _encoder(self, model_id: str | None) -> AsyncEmbeddingEngine:
+        engine = self.engines[self._selected(model_id, "embeddings.create")]
+        if not isinstance(engine, AsyncEmbeddingEngine):
+            raise InvalidRequestError(f"{engine.model_id} generates text: embeddings.create needs an "
+                                      "embedding model", param="model")
+        return engine
+
+    # ------------------------------------------------------------ loading
     @_envelope
-    async def reload(self, model_id: str, base_url: str, chat_options_json: str, app_config: Any,
-                     progress: Any) -> dict[str, Any]:
-        """Unload what is loaded, then load `model_id` from `base_url` (its resolve/main/ URL)."""
+    async def reload(self, loads_json: str, app_config: Any, progress: Any) -> dict[str, Any]:
+        """Unload what is loaded, then load each of `loads_json`'s [{modelId, baseUrl (its
+        resolve/main/ URL), chatOptions}] in order; if one fails, none stays loaded."""
+        loads = json.loads(loads_json)
+        ids = [load["modelId"] for load in loads]
+        if not ids or len(set(ids)) < len(ids):  # WebLLM's ReloadModelIdNotUniqueError
+            raise InvalidRequestError(f"reload needs one or more distinct model ids, got {ids}", param="modelId")
         await self._unload()
         report = lambda fraction, text: progress(fraction, text)  # noqa: E731
+        try:
+            for load in loads:
+                self.engines[load["modelId"]] = await self._load(load, app_config, report)
+                self.weight_loads += 1
+        except BaseException:
+            await self._unload()
+            raise
+        return {"modelId": ids, "adapter": self.device.info.name}
+
+    async def _load(self, load: dict[str, Any], app_config: Any, report) -> AsyncEngine | AsyncEmbeddingEngine:
+        model_id, base_url = load["modelId"], load["baseUrl"]
         chat_config = json.loads(await self.device.bridge.fetchText(base_url, CHAT_CONFIG_NAME, app_config))
         if chat_config.get("model_type") == ENCODER_MODEL_TYPE:
-            self.encoder = await load_encoder_browser(self.device, model_id, base_url, app_config, report)
-        else:
-            model = await load_model_browser(self.device, model_id, base_url, app_config,
-                                             chat_options=json.loads(chat_options_json or "{}"), progress=report)
-            self.engine = AsyncEngine.from_loaded(self.device, model)
-        self.weight_loads += 1
-        return {"modelId": model_id, "adapter": self.device.info.name}
+            return await load_encoder_browser(self.device, model_id, base_url, app_config, report)
+        model = await load_model_browser(self.device, model_id, base_url, app_config,
+                                         chat_options=load.get("chatOptions") or {}, progress=report)
+        return AsyncEngine.from_loaded(self.device, model)
 
     @_envelope
     async def unload(self) -> None:
@@ -87,53 +124,50 @@ class BrowserHost:
     async def _unload(self) -> None:
         for stream_id in list(self._streams):
             await self._close(stream_id)
-        if self.engine is not None:
-            self.engine.unload()
+        for engine in self.engines.values():
+            engine.unload()
+        if any(isinstance(engine, AsyncEngine) for engine in self.engines.values()):
             self.device.forget_lists()
-            self.engine = None
-        if self.encoder is not None:
-            self.encoder.unload()
-            self.encoder = None
+        self.engines.clear()
+        self._last_messages.clear()
 
+    # ------------------------------------------------------------ requests
     @_envelope
     async def embedding(self, request_json: str) -> Any:
-        """An embeddings request (OpenAI's shape) on the loaded encoder."""
-        if self.encoder is None:
-            if self.engine is not None:
-                raise InvalidRequestError(f"{self.engine.model_id} generates text: embeddings.create needs an "
-                                          "embedding model", param="model")
-            raise EngineNotLoadedError()
-        return (await self.encoder.embeddings.create(**json.loads(request_json))).to_dict()
+        """An embeddings request (OpenAI's shape) on the encoder its `model` names."""
+        fields = json.loads(request_json)
+        return (await self._encoder(fields.get("model")).embeddings.create(**fields)).to_dict()
 
     @_envelope
     async def chat(self, request_json: str) -> Any:
         """A chat completion: the response, or {"stream": id} when the request streams."""
-        return await self._create(self._loaded.chat.completions, request_json, chat=True)
+        return await self._create(request_json, chat=True)
 
     @_envelope
     async def completion(self, request_json: str) -> Any:
-        return await self._create(self._loaded.completions, request_json, chat=False)
+        return await self._create(request_json, chat=False)
 
-    async def _create(self, target, request_json: str, chat: bool) -> Any:
+    async def _create(self, request_json: str, chat: bool) -> Any:
         fields = json.loads(request_json)
-        result = await target.create(**fields)
+        engine = self._generator(fields.get("model"), "chat.completions.create" if chat else "completions.create")
+        result = await (engine.chat.completions if chat else engine.completions).create(**fields)
         if not fields.get("stream"):
             reply = result.to_dict()
             if chat and reply["choices"]:
-                self._last_message = reply["choices"][0]["message"].get("content") or ""
+                self._last_messages[engine.model_id] = reply["choices"][0]["message"].get("content") or ""
             return reply
         self._stream_ids += 1
-        self._streams[self._stream_ids] = self._track(result) if chat else result
-        self._last_message = ""
+        self._streams[self._stream_ids] = self._track(result, engine.model_id) if chat else result
+        self._last_messages[engine.model_id] = ""
         return {"stream": self._stream_ids}
 
-    async def _track(self, stream: AsyncIterator) -> AsyncIterator:
-        """Pass chunks on, keeping the first choice's text for getMessage()."""
+    async def _track(self, stream: AsyncIterator, model_id: str) -> AsyncIterator:
+        """Pass chunks on, keeping the first choice's text for getMessage(model_id)."""
         try:
             async for chunk in stream:
                 for choice in chunk.choices:
                     if choice.index == 0 and choice.delta.content:
-                        self._last_message += choice.delta.content
+                        self._last_messages[model_id] = self._last_messages.get(model_id, "") + choice.delta.content
                 yield chunk
         finally:
             await stream.aclose()  # releases the engine's lock when abandoned early
@@ -163,20 +197,23 @@ class BrowserHost:
         if stream is not None:
             await stream.aclose()
 
+    # ------------------------------------------------------------ per model (WebLLM's modelId argument)
     def interrupt(self) -> None:
-        if self.engine is not None:
-            self.engine.interrupt_generate()
+        """Stop every running generation (WebLLM's one interrupt signal covers all models)."""
+        for engine in self.engines.values():
+            if isinstance(engine, AsyncEngine):
+                engine.interrupt_generate()
 
     @_envelope
-    async def reset_chat(self, keep_stats: bool = False) -> None:
-        self._loaded.reset_chat(keep_stats)
-        self._last_message = ""
+    async def reset_chat(self, keep_stats: bool = False, model_id: str | None = None) -> None:
+        engine = self._generator(model_id, "resetChat")
+        engine.reset_chat(keep_stats)
+        self._last_messages[engine.model_id] = ""
 
     @_envelope
-    async def runtime_stats_text(self) -> str:
-        return self._loaded.runtime_stats_text()
+    async def runtime_stats_text(self, model_id: str | None = None) -> str:
+        return self._generator(model_id, "runtimeStatsText").runtime_stats_text()
 
     @_envelope
-    async def get_message(self) -> str:
-        self._loaded  # noqa: B018 - WebLLM raises when nothing is loaded
-        return self._last_message
+    async def get_message(self, model_id: str | None = None) -> str:
+        return self._last_messages.get(self._generator(model_id, "getMessage").model_id, "")

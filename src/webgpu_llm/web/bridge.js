@@ -28,8 +28,9 @@ export class GpuBridge {
     this.objects = [null];
     this.freeIds = [];
     this.lostReason = null;
-    /** @type {import("./integrity.js").ModelIntegrity|undefined} ModelRecord.integrity of the model loading */
-    this.modelIntegrity = undefined;
+    /** @type {Map<string, import("./integrity.js").ModelIntegrity|undefined>} ModelRecord.integrity
+     *  of each model being loaded, by its resolve/main/ URL (several models load in one reload) */
+    this.modelIntegrity = new Map();
     /** @type {{xgrammar?: any, xgrammarURL?: string}} how web/grammar.js finds web-xgrammar */
     this.grammarOptions = {};
     this.grammarBridge = null;
@@ -184,11 +185,12 @@ export class GpuBridge {
 
   /**
    * A small model file (config, manifest, tokenizer) as text, from the cache or the network,
-   * held to the SRI hash that `modelIntegrity` (the loading record's integrity) gives it.
+   * held to the SRI hash that `modelIntegrity` (the integrity of the record at baseUrl) gives it.
    */
   fetchText(baseUrl, file, appConfig) {
-    const integrity = integrityOfFile(this.modelIntegrity, file);
-    return fetchModelText(baseUrl, file, appConfig, { integrity, onFailure: this.modelIntegrity?.onFailure });
+    const record = this.modelIntegrity.get(baseUrl);
+    const integrity = integrityOfFile(record, file);
+    return fetchModelText(baseUrl, file, appConfig, { integrity, onFailure: record?.onFailure });
   }
 
   /**

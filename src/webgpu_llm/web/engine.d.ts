@@ -58,7 +58,8 @@ export interface MLCEngineInterface {
   chat: { completions: ChatCompletions };
   completions: Completions;
   embeddings: Embeddings;
-  /** Loads a model of the app config; of a list, the first is served. */
+  /** Loads models of the app config: one id, or a list (chatOpts then one per id), all served at once;
+   *  with several loaded, a request names its model in `model`. */
   reload(modelId: string | string[], chatOpts?: ChatOptions | ChatOptions[]): Promise<void>;
   unload(): Promise<void>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
@@ -69,11 +70,11 @@ export interface MLCEngineInterface {
   completion(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion>;
   /** Stops the running generation after its current token (finish_reason "abort"). */
   interruptGenerate(): void;
-  /** Forgets the conversation (its KV cache). */
-  resetChat(keepStats?: boolean): Promise<void>;
-  /** The text of the last reply. */
-  getMessage(): Promise<string>;
-  runtimeStatsText(): Promise<string>;
+  /** Forgets the conversation (its KV cache) of a model (modelId: needed when several are loaded). */
+  resetChat(keepStats?: boolean, modelId?: string): Promise<void>;
+  /** The text of a model's last reply. */
+  getMessage(modelId?: string): Promise<string>;
+  runtimeStatsText(modelId?: string): Promise<string>;
   getGPUVendor(): Promise<string>;
   getMaxStorageBufferBindingSize(): Promise<number>;
   getLoadedModelInfo(): Promise<LoadedModelInfo>;
@@ -88,9 +89,9 @@ export interface MLCEngineInterface {
 export declare class MLCEngine implements MLCEngineInterface {
   constructor(engineConfig?: MLCEngineConfig & RuntimeOptions);
   appConfig: AppConfig;
-  /** The model loaded, null before a reload finished. */
-  modelId: string | null;
-  chatOpts: ChatOptions | undefined;
+  /** The model(s) loaded, as the last reload named them; null before a reload finished. */
+  modelId: string | string[] | null;
+  chatOpts: ChatOptions | ChatOptions[] | undefined;
   chat: { completions: ChatCompletions };
   completions: Completions;
   embeddings: Embeddings;
@@ -103,9 +104,9 @@ export declare class MLCEngine implements MLCEngineInterface {
   completion(request: CompletionCreateParamsNonStreaming): Promise<Completion>;
   completion(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion>;
   interruptGenerate(): void;
-  resetChat(keepStats?: boolean): Promise<void>;
-  getMessage(): Promise<string>;
-  runtimeStatsText(): Promise<string>;
+  resetChat(keepStats?: boolean, modelId?: string): Promise<void>;
+  getMessage(modelId?: string): Promise<string>;
+  runtimeStatsText(modelId?: string): Promise<string>;
   getGPUVendor(): Promise<string>;
   getMaxStorageBufferBindingSize(): Promise<number>;
   getLoadedModelInfo(): Promise<LoadedModelInfo>;

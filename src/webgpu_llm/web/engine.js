@@ -5,7 +5,7 @@
 
 import { GpuBridge } from "./bridge.js";
 import { findModelRecord, modelBaseUrl } from "./config.js";
-import { FeatureNotSupportedError, deserializeError } from "./errors.js";
+import { FeatureNotSupportedError, InvalidRequestError, deserializeError } from "./errors.js";
 import { prebuiltAppConfig } from "./prebuilt_app_config.js";
 import { startRuntime } from "./runtime.js";
 
@@ -76,30 +76,42 @@ export class MLCEngine {
   }
 
   /**
-   * Load a model of the app config (WebLLM takes one id or a list; one model is served here).
-   * @param {string | string[]} modelId @param {ChatOptions | ChatOptions[]} [chatOpts] (of a list, the first)
+   * Load models of the app config: one id, or a list loaded one after another into this
+   * engine (WebLLM's reload); a request then names its model in `request.model`.
+   * @param {string | string[]} modelId @param {ChatOptions | ChatOptions[]} [chatOpts] (a list: one per id)
    */
   async reload(modelId, chatOpts) {
-    const id = Array.isArray(modelId) ? modelId[0] : modelId;
-    const opts = Array.isArray(chatOpts) ? chatOpts[0] : chatOpts;
-    const record = findModelRecord(id, this.appConfig);
+    const ids = Array.isArray(modelId) ? modelId : [modelId];
+    const optsList = chatOpts === undefined ? ids.map(() => undefined) : [chatOpts].flat();
+    if (optsList.length !== ids.length) {  // WebLLM's ReloadArgumentSizeUnmatchedError
+      throw new InvalidRequestError(`reload got ${ids.length} model id(s) and ${optsList.length} chatOpts; `
+        + "pass one ChatOptions per id, or none", { param: "chatOpts" });
+    }
+    const records = ids.map((id) => findModelRecord(id, this.appConfig));
     const started = performance.now();
     const report = (progress, text) => this.initProgressCallback?.({
       progress, timeElapsed: (performance.now() - started) / 1000, text,
     });
     report(0, "Starting WebGPU and Python");
     const { bridge, host } = await this._start();
-    const missing = (record.required_features ?? []).filter((f) => !bridge.adapter.features.has(f));
-    if (missing.length) {
-      throw new FeatureNotSupportedError(`${id} needs the WebGPU feature(s) ${missing.join(", ")}, `
-        + `which this adapter lacks`);
+    for (const record of records) {
+      const missing = (record.required_features ?? []).filter((f) => !bridge.adapter.features.has(f));
+      if (missing.length) {
+        throw new FeatureNotSupportedError(`${record.model_id} needs the WebGPU feature(s) ${missing.join(", ")}, `
+          + `which this adapter lacks`);
+      }
     }
     this.modelId = null;
-    bridge.modelIntegrity = record.integrity;
-    const options = { ...(record.overrides ?? {}), ...(opts ?? {}) };
-    unwrap(await host.reload(id, modelBaseUrl(record), JSON.stringify(options), this.appConfig, report));
-    this.modelId = id;
-    this.chatOpts = opts;
+    this.chatOpts = undefined;
+    const loads = records.map((record, i) => ({
+      modelId: record.model_id,
+      baseUrl: modelBaseUrl(record),
+      chatOptions: { ...(record.overrides ?? {}), ...(optsList[i] ?? {}) },
+    }));
+    bridge.modelIntegrity = new Map(records.map((record, i) => [loads[i].baseUrl, record.integrity]));
+    unwrap(await host.reload(JSON.stringify(loads), this.appConfig, report));
+    this.modelId = modelId;
+    this.chatOpts = chatOpts;
   }
 
   async unload() {
@@ -145,21 +157,25 @@ export class MLCEngine {
     this.started?.then(({ host }) => host.interrupt());
   }
 
-  /** Forget the conversation (its KV cache); the next request starts from scratch. */
-  async resetChat(keepStats = false) {
+  /**
+   * Forget the conversation (its KV cache); the next request starts from scratch.
+   * @param {boolean} [keepStats] @param {string} [modelId] needed when several models are loaded
+   */
+  async resetChat(keepStats = false, modelId = undefined) {
     const { host } = await this._start();
-    unwrap(await host.reset_chat(Boolean(keepStats)));
+    unwrap(await host.reset_chat(Boolean(keepStats), modelId ?? null));
   }
 
-  /** The text of the last reply (WebLLM's getMessage). */
-  async getMessage() {
+  /** The text of a model's last reply (WebLLM's getMessage). @param {string} [modelId] */
+  async getMessage(modelId = undefined) {
     const { host } = await this._start();
-    return unwrap(await host.get_message());
+    return unwrap(await host.get_message(modelId ?? null));
   }
 
-  async runtimeStatsText() {
+  /** @param {string} [modelId] needed when several models are loaded */
+  async runtimeStatsText(modelId = undefined) {
     const { host } = await this._start();
-    return unwrap(await host.runtime_stats_text());
+    return unwrap(await host.runtime_stats_text(modelId ?? null));
   }
 
   /** The adapter's vendor, as WebLLM's getGPUVendor ("" when the browser does not say). */
