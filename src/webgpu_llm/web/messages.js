@@ -18,9 +18,10 @@
 //   completionStreamNextChunk     {streamId}                     -> next chunk, or null when the stream ended
 //   completionStreamReturn        {streamId}                     -> null (the proxy left the stream early)
 //   interruptGenerate             null                           -> null
-//   resetChat                     {keepStats}                    -> null
-//   getMessage | runtimeStatsText | getLoadedModelInfo |
-//   getMaxStorageBufferBindingSize | getGPUVendor  null          -> the engine method's value
+//   resetChat                     {keepStats, modelId?}          -> null
+//   getMessage | runtimeStatsText {modelId?}                     -> the engine method's value
+//   getLoadedModelInfo | getMaxStorageBufferBindingSize |
+//   getGPUVendor                  null                           -> the engine method's value
 //   keepAlive                     null                           -> heartbeat
 // Replies (handler -> proxy):
 //   return                {uuid of the request, content: value}
@@ -29,8 +30,11 @@
 //   heartbeat             {uuid of the keepAlive, content: null}
 //
 // modelId/chatOpts on a completion request are what the proxy believes is
-// loaded: a handler whose service worker was restarted reloads them first
-// (WebLLM's reloadIfUnmatched).
+// loaded (one id, or the list of a multi-model reload): a handler whose service
+// worker was restarted reloads them first (WebLLM's reloadIfUnmatched). Which of
+// several loaded models answers is the request's own `model` field; resetChat,
+// getMessage and runtimeStatsText name theirs in `modelId` (WebLLM's
+// ResetChatParams, GetMessageParams, RuntimeStatsTextParams).
 
 /**
  * @typedef {"reload"|"unload"|"setAppConfig"|"setLogLevel"|"chatCompletionNonStreaming"|
@@ -43,7 +47,7 @@
  * @typedef {{kind: ResponseKind, uuid: string, content: any}} WorkerResponse
  */
 
-/** Engine methods that a handler forwards as they are, without arguments. */
+/** Engine methods that a handler forwards as they are (getMessage and runtimeStatsText with content.modelId). */
 export const QUERY_KINDS = new Set([
   "getMessage", "runtimeStatsText", "getLoadedModelInfo", "getMaxStorageBufferBindingSize", "getGPUVendor",
 ]);

@@ -59,9 +59,9 @@ export declare class WebWorkerMLCEngine implements MLCEngineInterface {
   completion(request: CompletionCreateParamsNonStreaming): Promise<Completion>;
   completion(request: CompletionCreateParamsBase): Promise<AsyncIterable<Completion> | Completion>;
   interruptGenerate(): void;
-  resetChat(keepStats?: boolean): Promise<void>;
-  getMessage(): Promise<string>;
-  runtimeStatsText(): Promise<string>;
+  resetChat(keepStats?: boolean, modelId?: string): Promise<void>;
+  getMessage(modelId?: string): Promise<string>;
+  runtimeStatsText(modelId?: string): Promise<string>;
   getGPUVendor(): Promise<string>;
   getMaxStorageBufferBindingSize(): Promise<number>;
   getLoadedModelInfo(): Promise<LoadedModelInfo>;

@@ -157,14 +157,15 @@ export class WebWorkerMLCEngineHandler {
         this.engine.interruptGenerate();
         return null;
       case "resetChat":
-        await this.engine.resetChat(Boolean(content?.keepStats));
+        await this.engine.resetChat(Boolean(content?.keepStats), content?.modelId ?? undefined);
         return null;
       default:
         if (QUERY_KINDS.has(kind)) {
           if (typeof this.engine[kind] !== "function") {
             throw new FeatureNotSupportedError(`this engine has no ${kind}()`);
           }
-          return this.engine[kind]();
+          // getMessage and runtimeStatsText take WebLLM's optional modelId, the others nothing
+          return content?.modelId == null ? this.engine[kind]() : this.engine[kind](content.modelId);
         }
         throw new UnknownMessageKindError(`unknown message kind ${JSON.stringify(kind)}`, { param: "kind" });
     }
@@ -385,22 +386,31 @@ export class WebWorkerMLCEngine {
     this.request("interruptGenerate", null).catch(() => {});
   }
 
-  /** @param {boolean} [keepStats] */
-  async resetChat(keepStats = false) {
-    await this.request("resetChat", { keepStats });
+  /**
+   * @param {boolean} [keepStats]
+   * @param {string} [modelId] which loaded model (needed when several are)
+   */
+  async resetChat(keepStats = false, modelId = undefined) {
+    await this.request("resetChat", { keepStats, modelId });
   }
 
-  /** @returns {Promise<string>} */
-  getMessage() {
-    return this.request("getMessage", null);
+  /**
+   * @param {string} [modelId] which loaded model (needed when several are)
+   * @returns {Promise<string>}
+   */
+  getMessage(modelId = undefined) {
+    return this.request("getMessage", { modelId });
   }
 
-  /** @returns {Promise<string>} */
-  runtimeStatsText() {
-    return this.request("runtimeStatsText", null);
+  /**
+   * @param {string} [modelId] which loaded model (needed when several are)
+   * @returns {Promise<string>}
+   */
+  runtimeStatsText(modelId = undefined) {
+    return this.request("runtimeStatsText", { modelId });
   }
 
-  /** @returns {Promise<{modelId: string|null, chatOpts?: ChatOptions, weightLoads: number}>} */
+  /** @returns {Promise<{modelId: string|string[]|null, chatOpts?: ChatOptions|ChatOptions[], weightLoads: number}>} */
   getLoadedModelInfo() {
     return this.request("getLoadedModelInfo", null);
   }
