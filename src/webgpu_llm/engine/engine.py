@@ -2,7 +2,10 @@
 
 `AsyncEngine` is the engine; `Engine` is the same thing for synchronous
 code, driving a private event loop. One request runs at a time (one model,
-one KV cache); a second waits for the first.
+one KV cache); a second waits for the first. Each request has its own
+GenerationControl: `interrupt_generate()` stops the running one only, and
+`create_with_control(control, ...)` lets a caller (the server, when a client
+leaves) stop its own request whether it runs or still waits.
 
     engine = Engine("SmolLM2-135M-Instruct-q4f16_1-MLC")
     reply = engine.chat.completions.create(messages=[{"role": "user", "content": "Hi"}])
@@ -51,7 +54,7 @@ class AsyncEngine:
         self.device = device
         self.model = model
         self._lock = asyncio.Lock()
-        self._control = GenerationControl()
+        self._running: GenerationControl | None = None  # the control of the request holding the lock
         self._last_usage = None
         self.chat = _Namespace(completions=_AsyncCreate(self._chat))
         self.completions = _AsyncCreate(self._completion)
@@ -65,31 +68,34 @@ class AsyncEngine:
         return self.device.info.name
 
     # ------------------------------------------------------------ requests
-    async def _chat(self, /, **fields: Any):
+    async def _chat(self, control: GenerationControl, /, **fields: Any):
         request = ChatCompletionRequest.from_dict(fields)
         plan = output_plan(request)
         tools = [tool.to_dict() for tool in plan.prompt_tools]
         prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools,
                                  request.parse_special_tokens)
         job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt), plan)
-        stream = self._locked(chat_chunks(self.model, job, self._control, self._record_stats(len(job.prompt))))
+        stream = self._locked(chat_chunks(self.model, job, control, self._record_stats(len(job.prompt))), control)
         return stream if request.stream else fold_chat_chunks([c async for c in stream])
 
-    async def _completion(self, /, **fields: Any):
+    async def _completion(self, control: GenerationControl, /, **fields: Any):
         request = CompletionRequest.from_dict(fields)
         job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt, request.parse_special_tokens))
         job = await with_compiled_grammar(self.model, job, output_plan(request))
-        stream = self._locked(completion_chunks(self.model, job, self._control,
-                                                self._record_stats(len(job.prompt))))
+        stream = self._locked(completion_chunks(self.model, job, control, self._record_stats(len(job.prompt))),
+                              control)
         return stream if request.stream else fold_completion_chunks([c async for c in stream])
 
-    async def _locked(self, stream: AsyncIterator) -> AsyncIterator:
+    async def _locked(self, stream: AsyncIterator, control: GenerationControl) -> AsyncIterator:
         # aclosing: a stream abandoned early finishes its generation (steps in flight, KV
         # accounting) before the lock lets the next request in.
         async with self._lock, aclosing(stream):
-            self._control.interrupted = False
-            async for chunk in stream:
-                yield chunk
+            self._running = control
+            try:
+                async for chunk in stream:
+                    yield chunk
+            finally:
+                self._running = None
 
     def _record_stats(self, prompt_tokens: int):
         def record(choices: list[ChoiceStats]) -> None:
@@ -98,8 +104,10 @@ class AsyncEngine:
 
     # ------------------------------------------------------------ control
     def interrupt_generate(self) -> None:
-        """Stop the running generation after the current token (finish_reason "abort")."""
-        self._control.interrupted = True
+        """Stop the running generation after the current token (finish_reason "abort");
+        requests waiting for their turn are not touched."""
+        if self._running is not None:
+            self._running.interrupt()
 
     def reset_chat(self, keep_stats: bool = False) -> None:
         """Forget the KV cache of earlier turns; the next request prefills from scratch.
@@ -170,7 +178,12 @@ class _AsyncCreate:
 
     async def create(self, /, **fields: Any):
         # Positional-only: a request field named "self" is refused by name, not a TypeError.
-        return await self._handler(**fields)
+        return await self._handler(GenerationControl(), **fields)
+
+    async def create_with_control(self, control: GenerationControl, /, **fields: Any):
+        """create(), stopped after its current token once `control.interrupt()` is called
+        (finish_reason "abort"; before its turn comes, after its first token)."""
+        return await self._handler(control, **fields)
 
 
 class _SyncCreate:

@@ -49,9 +49,13 @@ class ChoiceStats:
 
 @dataclass
 class GenerationControl:
-    """Shared by the engine and a running generation: interrupt_generate() sets it."""
+    """One request's stop switch, read once per token: set by interrupt() (the engine's
+    interrupt_generate() for the running request, the server when its client leaves)."""
 
     interrupted: bool = False
+
+    def interrupt(self) -> None:
+        self.interrupted = True
 
 
 async def generate_choice(model: LoadedModel, prompt: list[int], sampling: SamplingSetup, max_new: int,
@@ -66,6 +70,9 @@ async def generate_choice(model: LoadedModel, prompt: list[int], sampling: Sampl
     matcher = StopMatcher(list(stop_strings) + list(model.template.stop_str or ()))
     want_logprobs = sampling.top_logprobs is not None
     stats.finish_reason = "length"
+    if control.interrupted:  # stopped before its turn came (its client left): no prefill at all
+        stats.finish_reason, stats.finished_at = "abort", time.perf_counter()
+        return
     cut_by_stop_string = False
     # aclosing: on a stop, the runner's steps in flight are dropped now, not at garbage collection.
     async with aclosing(runner.generate(prompt, sampling, max_new, constraint)) as tokens:
