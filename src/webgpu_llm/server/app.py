@@ -46,9 +46,11 @@ LIB_HEADERS = {"service-worker-allowed": "/"}
 
 
 def build_app(settings: ServerSettings) -> Starlette:
-    """The app; `app.state.models` says what it serves. Raises if the default model does not exist."""
+    """The app; `app.state.models` says what it serves, `app.state.engines` what it has loaded.
+    Raises if the default model does not exist."""
     models = ServedModels(settings.cache_root, settings.model)
-    api = OpenAIRoutes(models, EnginePool(models, settings.adapter), settings.max_body_bytes)
+    engines = EnginePool(models, settings.adapter)
+    api = OpenAIRoutes(models, engines, settings.max_body_bytes)
     wheel_name, wheel_bytes = wheel_filename(), build_wheel_bytes()
 
     async def app_config(request: Request) -> Response:
@@ -106,7 +108,7 @@ def build_app(settings: ServerSettings) -> Starlette:
         Route("/examples/{path:path}", example_file),
         Route("/{path:path}", app_file),
     ])
-    app.state.models, app.state.metrics = models, metrics
+    app.state.models, app.state.metrics, app.state.engines = models, metrics, engines
     return app
 
 

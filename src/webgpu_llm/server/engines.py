@@ -1,11 +1,11 @@
 """One native engine per served model id, loaded on first use: an `AsyncEngine`, or an
 `AsyncEmbeddingEngine` for an encoder (its mlc-chat-config.json says model_type "bert").
 
-Loading (md5 checks, weight upload, maybe converting the embedded default)
-takes seconds, so it runs in a worker thread while the event loop keeps
-serving. Loads happen one at a time; concurrent first requests for a model
-share its single load. Requests on one engine are serialized by the engine's
-own lock.
+Each engine lives on a thread of its own (engine_thread.py): its load (md5
+checks, weight upload, maybe converting the embedded default) and all its
+GPU work run there while the event loop keeps serving. Loads happen one at
+a time; concurrent first requests for a model share its single load.
+Requests on one engine are serialized by the engine's own lock.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import logging
 from ..embeddings import AsyncEmbeddingEngine
 from ..embeddings.encoder_config import is_encoder_folder
 from ..engine import AsyncEngine
+from .engine_thread import EngineThread, ThreadedEngine
 from .served_models import ServedModels
 
 log = logging.getLogger("webgpu_llm.server")
@@ -25,17 +26,26 @@ class EnginePool:
     def __init__(self, models: ServedModels, adapter: str | None = None):
         self.models = models
         self.adapter = adapter
-        self._engines: dict[str, AsyncEngine | AsyncEmbeddingEngine] = {}
+        self._engines: dict[str, ThreadedEngine] = {}
         self._load_lock = asyncio.Lock()
 
-    async def get(self, model_id: str) -> AsyncEngine | AsyncEmbeddingEngine:
+    async def get(self, model_id: str) -> ThreadedEngine:
         """The engine of a served model id (validated by the caller), loading it if needed."""
         if model_id in self._engines:  # no wait behind another model's load
             return self._engines[model_id]
         async with self._load_lock:
             if model_id not in self._engines:
-                self._engines[model_id] = await asyncio.to_thread(self._load, model_id)
+                thread = EngineThread(f"webgpu-llm-engine-{len(self._engines)}")
+                try:
+                    engine = await thread.call(self._load, model_id)
+                except BaseException:
+                    thread.stop()
+                    raise
+                self._engines[model_id] = ThreadedEngine(engine, thread)
         return self._engines[model_id]
+
+    def loaded(self) -> dict[str, ThreadedEngine]:
+        return dict(self._engines)
 
     def _load(self, model_id: str) -> AsyncEngine | AsyncEmbeddingEngine:
         folder = self.models.folder_for_loading(model_id)

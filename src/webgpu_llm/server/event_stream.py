@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from ..protocol.errors import WebGPULLMError
+from .disconnect import wait_for_disconnect
 
 log = logging.getLogger("webgpu_llm.server")
 DONE = b"data: [DONE]\n\n"
@@ -30,7 +31,8 @@ class EventStreamResponse(Response):
     media_type = "text/event-stream"
 
     def __init__(self, chunks: AsyncIterator, interrupt: Callable[[], None]):
-        """chunks: the engine's stream (objects with to_dict()); interrupt: stops its generation."""
+        """chunks: the engine's stream (objects with to_dict()); interrupt: stops its generation
+        (this request's only)."""
         # Not Response.__init__: it would send Content-Length: 0 for the empty body.
         self.status_code, self.background = 200, None
         self.init_headers({"cache-control": "no-cache"})
@@ -38,7 +40,7 @@ class EventStreamResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-        client_gone = asyncio.ensure_future(_wait_for_disconnect(receive))
+        client_gone = asyncio.ensure_future(wait_for_disconnect(receive))
         stream_open = True  # the engine stream holds its lock until it ends or is drained
         try:
             while not client_gone.done():
@@ -66,11 +68,6 @@ class EventStreamResponse(Response):
         self.interrupt()
         async for _ in self.chunks:  # ends after the token in progress (finish_reason "abort")
             pass
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
 
 
 def _body(data: bytes) -> dict[str, Any]:

@@ -16,9 +16,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..embeddings import AsyncEmbeddingEngine
-from ..engine import AsyncEngine
+from ..engine.generation import GenerationControl
 from ..protocol.errors import InvalidRequestError, WebGPULLMError
+from .disconnect import unless_client_leaves
+from .engine_thread import ThreadedEndpoint, ThreadedEngine
 from .engines import EnginePool
 from .event_stream import EventStreamResponse
 from .http_errors import error_response
@@ -49,7 +50,7 @@ class OpenAIRoutes:
         return JSONResponse({"object": "list", "data": data})
 
     async def chat_completions(self, request: Request) -> Response:
-        return await self._generate(request, lambda engine: _generator(engine, "chat/completions").chat.completions)
+        return await self._generate(request, lambda engine: _generator(engine, "chat/completions").chat_completions)
 
     async def completions(self, request: Request) -> Response:
         return await self._generate(request, lambda engine: _generator(engine, "completions").completions)
@@ -57,7 +58,8 @@ class OpenAIRoutes:
     async def embeddings(self, request: Request) -> Response:
         return await self._generate(request, _embedder)
 
-    async def _generate(self, request: Request, endpoint: Callable[[AsyncEngine], Any]) -> Response:
+    async def _generate(self, request: Request, endpoint: Callable[[ThreadedEngine], ThreadedEndpoint]) -> Response:
+        control = GenerationControl()  # this request's own: its client leaving stops it
         try:
             body = await read_json_object(request, self.max_body_bytes)
             model = body.get("model")
@@ -65,7 +67,8 @@ class OpenAIRoutes:
                 raise InvalidRequestError(f"model must be a string naming a served model, got {model!r}",
                                           param="model")
             engine = await self.engines.get(self.models.check(model))
-            result = await endpoint(engine).create(**body)
+            result = await unless_client_leaves(endpoint(engine).create(control, **body), request.receive,
+                                                control.interrupt)
         except WebGPULLMError as error:
             return error_response(error)
         except Exception as error:  # a load or device failure: say what it was, keep serving
@@ -74,20 +77,20 @@ class OpenAIRoutes:
         record = getattr(request.state, "record", None)  # middleware.RequestTracker's
         if hasattr(result, "__anext__"):  # stream: true
             chunks = recorded_stream(result, record, lambda: engine.last_usage)
-            return EventStreamResponse(chunks, engine.interrupt_generate)
+            return EventStreamResponse(chunks, control.interrupt)
         note_answer(record, getattr(result, "usage", None))
         return JSONResponse(result.to_dict())
 
 
-def _generator(engine: AsyncEngine | AsyncEmbeddingEngine, path: str) -> AsyncEngine:
-    if isinstance(engine, AsyncEmbeddingEngine):
+def _generator(engine: ThreadedEngine, path: str) -> ThreadedEngine:
+    if engine.embeds:
         raise InvalidRequestError(f"model {engine.model_id!r} is an embedding model: it serves /v1/embeddings, "
                                   f"not /v1/{path}", param="model")
     return engine
 
 
-def _embedder(engine: AsyncEngine | AsyncEmbeddingEngine):
-    if not isinstance(engine, AsyncEmbeddingEngine):
+def _embedder(engine: ThreadedEngine) -> ThreadedEndpoint:
+    if not engine.embeds:
         raise InvalidRequestError(f"model {engine.model_id!r} generates text: /v1/embeddings needs an embedding "
                                   "model", param="model")
     return engine.embeddings
