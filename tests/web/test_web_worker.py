@@ -63,3 +63,48 @@ def test_index_exports_webllm_names(page):
                  "EngineNotLoadedError", "ModelNotFoundError", "ModelDownloadError", "ShardChecksumError",
                  "CacheQuotaError", "WebGPUNotAvailableError", "FeatureNotSupportedError"]:
         assert name in names
+
+
+WORKER_FAILURE = """async (mode) => {
+    const { CreateWebWorkerMLCEngine, FeatureNotSupportedError, WebGPULLMError } = await import("/lib/index.js");
+    const worker = new Worker(`/failing_worker.js?mode=${mode}`, { type: "module" });
+    const timeout = new Promise((resolve) => setTimeout(() => resolve("still waiting"), 5000));
+    const created = CreateWebWorkerMLCEngine(worker, "echo-model").then(() => "resolved", (e) =>
+        [e.name, e instanceof FeatureNotSupportedError, e instanceof WebGPULLMError, e.message]);
+    return Promise.race([created, timeout]);
+}"""
+
+
+def test_an_error_outside_a_request_rejects_the_pending_reload_with_its_class(page):
+    for mode in ("uncaught", "rejection"):
+        result = page.evaluate(WORKER_FAILURE, mode)
+        assert result[:3] == ["FeatureNotSupportedError", True, True], (mode, result)
+        assert "outside any request" in result[3]
+
+
+def test_the_workers_error_event_rejects_the_pending_reload(page):
+    # No reportUncaught in the worker: the page still sees its "error" event, class from its text.
+    result = page.evaluate(WORKER_FAILURE, "silent")
+    assert result[0] == "FeatureNotSupportedError" and "thrown outside any request" in result[3]
+
+
+def test_a_worker_script_that_fails_to_load_rejects_the_pending_reload(page):
+    result = page.evaluate("""async () => {
+        const { CreateWebWorkerMLCEngine, TransportError } = await import("/lib/index.js");
+        const worker = new Worker("/no_such_worker.js", { type: "module" });
+        const timeout = new Promise((resolve) => setTimeout(() => resolve("still waiting"), 5000));
+        return Promise.race([CreateWebWorkerMLCEngine(worker, "echo-model").then(() => "resolved",
+            (e) => [e.name, e instanceof TransportError]), timeout]);
+    }""")
+    assert result == ["TransportError", True]
+
+
+def test_an_unknown_kind_is_answered_with_an_error(page):
+    result = page.evaluate("""async () => {
+        const worker = new Worker("/echo_worker.js", { type: "module" });
+        const reply = new Promise((resolve) => { worker.onmessage = (e) => resolve(e.data); });
+        worker.postMessage({ kind: "noSuchKind", uuid: "u1", content: null });
+        return reply;
+    }""")
+    assert result["kind"] == "throw" and result["uuid"] == "u1"
+    assert result["content"]["name"] == "UnknownMessageKindError"

@@ -9,7 +9,7 @@ export type RequestKind =
   | "getMessage" | "runtimeStatsText" | "getLoadedModelInfo" | "getMaxStorageBufferBindingSize" | "getGPUVendor"
   | "keepAlive";
 
-export type ResponseKind = "return" | "throw" | "initProgressCallback" | "heartbeat";
+export type ResponseKind = "return" | "throw" | "initProgressCallback" | "heartbeat" | "error";
 
 /** A request, proxy -> handler. */
 export interface WorkerRequest {

@@ -28,6 +28,8 @@
 //   throw                 {uuid of the request, content: serializeError(e)}
 //   initProgressCallback  {uuid of the request that is loading the model, content: InitProgressReport}
 //   heartbeat             {uuid of the keepAlive, content: null}
+//   error                 {uuid: "", content: serialized error}: the handler failed outside a
+//                         request's answer; the proxy rejects every pending call with it
 //
 // modelId/chatOpts on a completion request are what the proxy believes is
 // loaded (one id, or the list of a multi-model reload): a handler whose service
@@ -42,7 +44,7 @@
  *   "completionStreamNextChunk"|"completionStreamReturn"|"interruptGenerate"|"resetChat"|
  *   "getMessage"|"runtimeStatsText"|"getLoadedModelInfo"|"getMaxStorageBufferBindingSize"|
  *   "getGPUVendor"|"keepAlive"} RequestKind
- * @typedef {"return"|"throw"|"initProgressCallback"|"heartbeat"} ResponseKind
+ * @typedef {"return"|"throw"|"initProgressCallback"|"heartbeat"|"error"} ResponseKind
  * @typedef {{kind: RequestKind, uuid: string, content: any}} WorkerRequest
  * @typedef {{kind: ResponseKind, uuid: string, content: any}} WorkerResponse
  */

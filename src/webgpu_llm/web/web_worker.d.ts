@@ -30,6 +30,10 @@ export declare class WebWorkerMLCEngineHandler {
   onmessage(event: MessageEvent | WorkerRequest, target?: unknown): Promise<void>;
   /** Sends a message to a reader. */
   postMessage(message: WorkerResponse, target?: unknown): void;
+  /** Sends an "error" message (an error outside a request); the proxy rejects every pending call with it. */
+  reportError(error: unknown, target?: unknown): void;
+  /** Reports the scope's uncaught exceptions and unhandled rejections as "error" messages. */
+  reportUncaught(scope: { addEventListener(type: string, listener: (event: any) => void): void }): void;
 }
 
 /** Anything with postMessage and a settable onmessage: a Worker, or an adapter. */

@@ -6,7 +6,7 @@
 
 import { MLCEngine } from "./engine.js";
 import {
-  EngineNotLoadedError, FeatureNotSupportedError, InvalidRequestError, UnknownMessageKindError,
+  EngineNotLoadedError, FeatureNotSupportedError, InvalidRequestError, TransportError, UnknownMessageKindError,
   deserializeError, serializeError,
 } from "./errors.js";
 import { QUERY_KINDS, messageOf, newUuid, sameLoad, sameModelId } from "./messages.js";
@@ -87,7 +87,32 @@ export class WebWorkerMLCEngineHandler {
       this.postMessage({ kind: "heartbeat", uuid: message.uuid, content: null }, target);
       return Promise.resolve();
     }
-    return this.handleTask(message, target);
+    return this.handleTask(message, target).catch((error) => this.reportError(error, target));
+  }
+
+  /**
+   * Tells the reader about an error outside any request's answer (the reply could not be
+   * sent, an uncaught exception in the worker): "error" with the serialized error, on which
+   * the proxy rejects every pending call with that class.
+   * @param {unknown} error
+   * @param {any} [target]
+   */
+  reportError(error, target) {
+    try {
+      this.postMessage({ kind: "error", uuid: "", content: serializeError(error) }, target);
+    } catch (e) {
+      console.error("could not report a worker error:", error, e);
+    }
+  }
+
+  /**
+   * Reports the uncaught exceptions and unhandled rejections of this worker scope as
+   * "error" messages (worker.js calls it), so the page does not wait forever.
+   * @param {any} scope the worker's global scope
+   */
+  reportUncaught(scope) {
+    scope.addEventListener?.("error", (/** @type {any} */ event) => this.reportError(event.error ?? event.message));
+    scope.addEventListener?.("unhandledrejection", (/** @type {any} */ event) => this.reportError(event.reason));
   }
 
   /**
@@ -236,6 +261,20 @@ async function gpuLabel() {
 }
 
 /**
+ * The error of a Worker's "error" event, of its class where the browser's text names one
+ * ("Uncaught FeatureNotSupportedError: ..."); a script that failed to load gives a TransportError.
+ * @param {any} event
+ * @returns {Error}
+ */
+function errorOfEvent(event) {
+  if (event?.error instanceof Error) return event.error;
+  const text = typeof event?.message === "string" ? event.message : "";
+  const match = /^(?:Uncaught )?([A-Za-z_$][\w$]*): ([\s\S]*)$/.exec(text);
+  if (match) return deserializeError({ name: match[1], message: match[2] });
+  return new TransportError(text ? `the worker failed: ${text}` : "the worker failed (its script did not load or threw)");
+}
+
+/**
  * Anything with postMessage and a settable onmessage: a Worker, or an adapter.
  * @typedef {{postMessage: (message: any) => void, onmessage: any}} ChatWorker
  */
@@ -260,6 +299,14 @@ export class WebWorkerMLCEngine {
     /** @type {InitProgressCallback|undefined} */
     this.initProgressCallback = undefined;
     worker.onmessage = (/** @type {any} */ event) => this.onmessage(event);
+    // A worker that fails (a script error, an uncaught exception, a message it cannot read)
+    // rejects every pending call instead of leaving it waiting.
+    /** @type {any} */ (worker).addEventListener?.("error", (/** @type {any} */ event) => {
+      event.preventDefault?.();
+      this.rejectAll(errorOfEvent(event));
+    });
+    /** @type {any} */ (worker).addEventListener?.("messageerror", () => this.rejectAll(
+      new TransportError("a message from the worker could not be deserialized")));
     this.chat = { completions: { create: (/** @type {any} */ request) => this.chatCompletion(request) } };
     this.completions = { create: (/** @type {any} */ request) => this.completion(request) };
     this.embeddings = { create: (/** @type {any} */ request) => this.embedding(request) };
@@ -434,6 +481,10 @@ export class WebWorkerMLCEngine {
     if (!message || typeof message.kind !== "string") return;
     if (message.kind === "initProgressCallback") {
       this.initProgressCallback?.(message.content);
+      return;
+    }
+    if (message.kind === "error") { // the handler failed outside a request: nothing pending will be answered
+      this.rejectAll(deserializeError(message.content ?? {}));
       return;
     }
     const pending = this.pending.get(message.uuid);

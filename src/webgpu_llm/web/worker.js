@@ -7,3 +7,4 @@ import { WebWorkerMLCEngineHandler } from "./web_worker.js";
 
 const handler = new WebWorkerMLCEngineHandler();
 self.onmessage = (event) => handler.onmessage(event);
+handler.reportUncaught(self);
