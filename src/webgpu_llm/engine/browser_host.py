@@ -28,7 +28,37 @@ from .browser_loader import load_model_browser
 from .engine import AsyncEngine
 
 
+def _js_error_fields(error: BaseException) -> dict[str, Any] | None:
+    """A JS error that crossed into Python (pyodide's JsException, e.g. bridge.js's
+    FeatureNotSupportedError): its own name, message and OpenAI fields, so the page gets
+    its class back instead of "JsException"."""
+    if type(error).__name__ != "JsException":
+        return None
+    js = getattr(error, "js_error", None) or error
+    name, message = getattr(js, "name", None), getattr(js, "message", None)
+    if not isinstance(name, str) or not name:  # older pyodide: only the text "Name: message"
+        name, _, message = str(error).partition(": ")
+        if not name.isidentifier():
+            return None
+    fields = {"name": name, "message": message if isinstance(message, str) else str(error)}
+    for key in ("type", "param", "code"):
+        value = getattr(js, key, None)
+        fields[key] = value if isinstance(value, str) else None
+    return fields
+
+
+class LoadAborted(Exception):
+    """unload() (or another reload) came while a reload was loading; the page gets it as
+    WebLLM does: a DOMException named AbortError."""
+
+
 def error_envelope(error: BaseException) -> dict[str, Any]:
+    if isinstance(error, LoadAborted):
+        return {"error": {"name": "AbortError", "message": str(error), "type": None, "param": None,
+                          "code": None, "domException": True}}
+    js_fields = _js_error_fields(error)
+    if js_fields is not None:
+        return {"error": js_fields}
     if isinstance(error, WebGPULLMError):
         fields = error.to_dict()["error"]
     else:  # ArtifactError (a ValueError), GpuError, or a bug: keep the class name and the text
@@ -58,6 +88,7 @@ class BrowserHost:
         self._streams: dict[int, AsyncIterator] = {}
         self._stream_ids = 0
         self._last_messages: dict[str, str] = {}  # model id -> its last reply, for getMessage()
+        self._load_epoch = 0  # bumped by unload() and each reload(): an older reload in flight aborts
 
     # ------------------------------------------------------------ which model
     def _selected(self, model_id: str | None, api: str) -> str:
@@ -97,14 +128,31 @@ class BrowserHost:
         ids = [load["modelId"] for load in loads]
         if not ids or len(set(ids)) < len(ids):  # WebLLM's ReloadModelIdNotUniqueError
             raise InvalidRequestError(f"reload needs one or more distinct model ids, got {ids}", param="modelId")
+        self._load_epoch += 1
+        epoch = self._load_epoch
         await self._unload()
-        report = lambda fraction, text: progress(fraction, text)  # noqa: E731
+
+        def check() -> None:
+            if self._load_epoch != epoch:
+                raise LoadAborted(f"reload({', '.join(ids)}) was aborted by unload() or another reload()")
+
+        def report(fraction: float, text: str) -> None:
+            check()  # the next progress report stops the download of an aborted reload
+            progress(fraction, text)
+
         try:
             for load in loads:
-                self.engines[load["modelId"]] = await self._load(load, app_config, report)
+                engine = await self._load(load, app_config, report)
+                if self._load_epoch != epoch:  # loaded after the abort: never registered, freed here
+                    engine.unload()
+                    if isinstance(engine, AsyncEngine):
+                        self.device.forget_lists()
+                    check()
+                self.engines[load["modelId"]] = engine
                 self.weight_loads += 1
         except BaseException:
-            await self._unload()
+            if self._load_epoch == epoch:  # else the unload()/reload() that aborted it owns self.engines
+                await self._unload()
             raise
         return {"modelId": ids, "adapter": self.device.info.name}
 
@@ -119,6 +167,8 @@ class BrowserHost:
 
     @_envelope
     async def unload(self) -> None:
+        """Unload every model; a reload in progress rejects with AbortError at its next step."""
+        self._load_epoch += 1
         await self._unload()
 
     async def _unload(self) -> None:

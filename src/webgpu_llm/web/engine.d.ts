@@ -96,6 +96,7 @@ export declare class MLCEngine implements MLCEngineInterface {
   completions: Completions;
   embeddings: Embeddings;
   reload(modelId: string | string[], chatOpts?: ChatOptions | ChatOptions[]): Promise<void>;
+  /** Unloads every model; a reload() in progress rejects with a DOMException named "AbortError". */
   unload(): Promise<void>;
   chatCompletion(request: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
   chatCompletion(request: ChatCompletionRequestNonStreaming): Promise<ChatCompletion>;

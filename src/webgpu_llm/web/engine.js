@@ -31,6 +31,8 @@ export class MLCEngine {
     this.started = null;
     this.modelId = null;
     this.chatOpts = undefined;
+    /** Bumped by reload() and unload(): a reload in progress whose number moved on aborts. */
+    this.loadEpoch = 0;
     this.chat = { completions: { create: (request) => this._create("chat", request) } };
     this.completions = { create: (request) => this._create("completion", request) };
     this.embeddings = { create: (request) => this._embed(request) };
@@ -88,12 +90,17 @@ export class MLCEngine {
         + "pass one ChatOptions per id, or none", { param: "chatOpts" });
     }
     const records = ids.map((id) => findModelRecord(id, this.appConfig));
+    const epoch = ++this.loadEpoch;
+    const checkAborted = () => {  // WebLLM: unload() or a new reload() aborts a reload with an AbortError
+      if (this.loadEpoch !== epoch) throw new DOMException(`reload(${ids.join(", ")}) was aborted`, "AbortError");
+    };
     const started = performance.now();
     const report = (progress, text) => this.initProgressCallback?.({
       progress, timeElapsed: (performance.now() - started) / 1000, text,
     });
     report(0, "Starting WebGPU and Python");
     const { bridge, host } = await this._start();
+    checkAborted();
     for (const record of records) {
       const missing = (record.required_features ?? []).filter((f) => !bridge.adapter.features.has(f));
       if (missing.length) {
@@ -110,11 +117,14 @@ export class MLCEngine {
     }));
     bridge.modelIntegrity = new Map(records.map((record, i) => [loads[i].baseUrl, record.integrity]));
     unwrap(await host.reload(JSON.stringify(loads), this.appConfig, report));
+    checkAborted();
     this.modelId = modelId;
     this.chatOpts = chatOpts;
   }
 
+  /** Unload every model; a reload() in progress rejects with an AbortError (a DOMException) and loads nothing. */
   async unload() {
+    this.loadEpoch += 1;
     if (!this.started) return;
     const { host } = await this.started;
     unwrap(await host.unload());
