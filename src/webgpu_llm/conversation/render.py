@@ -29,6 +29,11 @@ from .tool_format import apply_tool_format, uses_tool_format
 OPENAI_ROLES = ("system", "user", "assistant", "tool")
 SYSTEM_ALIASES = ("developer",)  # OpenAI's newer name for system messages
 
+# A template that reads `enable_thinking` says, under this key of its extra fields, what goes after
+# the generation prompt when it is false: Qwen3's Jinja template writes an empty think block there
+# ("<think>\n\n</think>\n\n") so the model answers at once. Templates without the key ignore it.
+THINKING_OFF_KEY = "thinking_off_text"
+
 # (text, came from the messages): what a prompt is built from.
 Piece = tuple[str, bool]
 
@@ -46,12 +51,15 @@ class Prompt:
 
 def render_prompt(template: ConvTemplate, messages: list[dict[str, Any]],
                   add_generation_prompt: bool = True,
-                  tools: list[dict[str, Any]] | None = None) -> Prompt:
+                  tools: list[dict[str, Any]] | None = None,
+                  enable_thinking: bool | None = None) -> Prompt:
     """Render `messages` with `template`; raise ConversationError on bad input.
 
     `tools` are OpenAI tool dicts ({"type": "function", "function": {...}}), as a
     chat template's `tools` receives them; with tools, or with assistant
     `tool_calls` in the messages, tool_format.py's format applies.
+    `enable_thinking` (WebLLM's extra_body field; None = not given) matters only to a
+    template that declares THINKING_OFF_KEY, and only when false.
     """
     if isinstance(messages, list):
         messages = [_with_system_role(message) for message in messages]
@@ -69,6 +77,8 @@ def render_prompt(template: ConvTemplate, messages: list[dict[str, Any]],
     has_system_text = any(text for text, _ in pieces)
     for index, (role, content, written) in enumerate(turns):
         pieces += _render_turn(template, role, content, index, has_system_text, written)
+    if add_generation_prompt and enable_thinking is False:
+        pieces.append((str(template.extra_fields.get(THINKING_OFF_KEY, "")), False))
     return _joined(template, _fill_function_string(pieces, template.function_string))
 
 

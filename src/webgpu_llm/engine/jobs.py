@@ -63,12 +63,13 @@ async def with_compiled_grammar(model: LoadedModel, job: Job, plan: OutputPlan) 
 
 
 def chat_prompt_ids(model: LoadedModel, messages: list[dict], tools: list[dict] | None = None,
-                    parse_special_tokens: bool = False) -> list[int]:
+                    parse_special_tokens: bool = False, enable_thinking: bool | None = None) -> list[int]:
     """Messages (and the tools shown to the model, OpenAI's form) -> token ids through the model's
     conversation template. What the messages wrote is text, special-token strings included, unless
-    `parse_special_tokens`: only the template's own markers are special tokens."""
+    `parse_special_tokens`: only the template's own markers are special tokens. `enable_thinking`
+    (extra_body) goes to the template, which may ignore it."""
     try:
-        prompt = render_prompt(model.template, messages, tools=tools or None)
+        prompt = render_prompt(model.template, messages, tools=tools or None, enable_thinking=enable_thinking)
     except ConversationError as e:
         raise InvalidRequestError(str(e), param="messages") from e
     literal = () if parse_special_tokens else prompt.content_spans

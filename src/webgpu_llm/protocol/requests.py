@@ -40,11 +40,13 @@ MAX_REPETITION_PENALTY = 100
 # value that means "feature off", is accepted so that clients sending
 # defaults keep working; anything else is refused by name.
 _UNSUPPORTED_COMMON: dict[str, Any] = {"suffix": None, "metadata": None, "store": False,
-                                       "service_tier": None, "extra_body": None}
+                                       "service_tier": None}
 _UNSUPPORTED_CHAT = {**_UNSUPPORTED_COMMON, "functions": None, "function_call": None,
                      "audio": None, "modalities": None,
                      "prediction": None, "reasoning_effort": None, "web_search_options": None}
-_UNSUPPORTED_COMPLETION = {**_UNSUPPORTED_COMMON, "echo": False, "best_of": 1}
+_UNSUPPORTED_COMPLETION = {**_UNSUPPORTED_COMMON, "echo": False, "best_of": 1, "extra_body": None}
+# WebLLM's `extra_body` (chat only) carries values for the chat template; the keys we know.
+EXTRA_BODY_KEYS = ("enable_thinking",)
 _COMMON_FIELDS = ("model", "stream", "stream_options", "max_tokens", "temperature", "top_p",
                   "stop", "seed", "n", "logit_bias", "frequency_penalty", "presence_penalty",
                   "repetition_penalty", "logprobs", "top_logprobs", "ignore_eos", "user",
@@ -107,6 +109,8 @@ class ChatCompletionRequest(_GenerationRequest):
     # None is filled in as OpenAI's default: "auto" with tools, "none" without.
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool = True
+    # extra_body.enable_thinking (WebLLM; Qwen3's template reads it): None = not given
+    enable_thinking: bool | None = None
 
     def __post_init__(self) -> None:
         if self.tool_choice is None:
@@ -115,15 +119,16 @@ class ChatCompletionRequest(_GenerationRequest):
     @classmethod
     def from_dict(cls, body: Any) -> ChatCompletionRequest:
         body = _require_object(body)
-        _check_field_names(body, {"messages", "max_completion_tokens", *_COMMON_FIELDS, *_TOOL_FIELDS},
-                           _UNSUPPORTED_CHAT)
+        _check_field_names(body, {"messages", "max_completion_tokens", "extra_body", *_COMMON_FIELDS,
+                                  *_TOOL_FIELDS}, _UNSUPPORTED_CHAT)
         common = _parse_common(body)
         tools = parse_tools(body.get("tools"))
         # Accepted without tools too (it then changes nothing), as vLLM does.
         parallel = optional_bool(body, "parallel_tool_calls")
         return cls(messages=parse_messages(body.get("messages")), tools=tools,
                    tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
-                   parallel_tool_calls=True if parallel is None else parallel, **common)
+                   parallel_tool_calls=True if parallel is None else parallel,
+                   enable_thinking=_parse_extra_body(body.get("extra_body")), **common)
 
     def to_dict(self) -> dict[str, Any]:
         """The OpenAI body that `from_dict` turns back into an equal request."""
@@ -135,6 +140,8 @@ class ChatCompletionRequest(_GenerationRequest):
             out["tool_choice"] = self.tool_choice.to_dict()
         if not self.parallel_tool_calls:
             out["parallel_tool_calls"] = False
+        if self.enable_thinking is not None:
+            out["extra_body"] = {"enable_thinking": self.enable_thinking}
         return out
 
 
@@ -184,6 +191,23 @@ def _check_field_names(body: dict[str, Any], known: set[str], unsupported: dict[
         raise InvalidRequestError(f"unknown field {name!r}; allowed fields: "
                                   f"{', '.join(sorted(known))}", param=name,
                                   code="unknown_parameter")
+
+
+def _parse_extra_body(extra: Any) -> bool | None:
+    """WebLLM's `extra_body` -> enable_thinking (None when not given); unknown keys are refused."""
+    if extra is None:
+        return None
+    if not isinstance(extra, dict):
+        raise InvalidRequestError(f"extra_body must be an object, got {show(extra)}", param="extra_body")
+    for key in extra:
+        if key not in EXTRA_BODY_KEYS:
+            raise InvalidRequestError(f"unknown field extra_body.{key}; allowed: {', '.join(EXTRA_BODY_KEYS)}",
+                                      param=f"extra_body.{key}", code="unknown_parameter")
+    value = extra.get("enable_thinking")
+    if value is not None and not isinstance(value, bool):
+        raise InvalidRequestError(f"extra_body.enable_thinking must be true or false, got {show(value)}",
+                                  param="extra_body.enable_thinking")
+    return value
 
 
 def _parse_common(body: dict[str, Any], legacy_logprobs: bool = False) -> dict[str, Any]:
