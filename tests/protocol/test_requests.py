@@ -157,8 +157,11 @@ def test_unknown_and_unsupported_fields_differ():
     for field, value in [("functions", []), ("function_call", "auto"), ("audio", {})]:
         unsupported = rejects(field, {"messages": USER, field: value})
         assert "not supported yet" in str(unsupported)
-    echo = rejects("echo", {"prompt": "x", "echo": True}, CompletionRequest)
-    assert "not supported yet" in str(echo)
+    best_of = rejects("best_of", {"prompt": "x", "best_of": 2}, CompletionRequest)
+    assert "not supported yet" in str(best_of)
+    echo = rejects("echo", {"prompt": "x", "echo": True, "logprobs": 1}, CompletionRequest)
+    assert "echo together with logprobs" in str(echo)
+    assert CompletionRequest.from_dict({"prompt": "x", "echo": True}).echo
     rejects("messages", {"prompt": "x", "messages": USER}, CompletionRequest, match="unknown")
 
 

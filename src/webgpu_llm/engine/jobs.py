@@ -37,6 +37,7 @@ class Job:
     plan: OutputPlan = OutputPlan()
     compiled_grammar: Any = None  # the grammar backend's compiled form of plan.grammar
     grammar_init_s: float = 0.0  # compile time (about 0 when the cache had it)
+    echo: str = ""  # text completions with echo: the prompt text, sent before each choice's text
 
     def choice_sampling(self, index: int) -> SamplingSetup:
         return replace(self.sampling, stream_index=index, grammar=self.compiled_grammar is not None)
@@ -110,7 +111,7 @@ def make_job(model: LoadedModel, request, prompt: list[int]) -> Job:
         top_logprobs=(request.top_logprobs or 0) if request.logprobs else None,
     )
     return Job(prompt, request.n or 1, max_new, list(request.stop or []), bool(request.ignore_eos), sampling,
-               request.include_usage or not request.stream)
+               request.include_usage or not request.stream, echo=request.prompt if getattr(request, "echo", False) else "")
 
 
 def _default(value, chat: dict, key: str, fallback: float) -> float:

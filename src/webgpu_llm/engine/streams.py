@@ -186,6 +186,9 @@ async def completion_chunks(model: LoadedModel, job: Job, control: GenerationCon
 
     async with aclosing(run_choices(model, job, control)) as choices:
         async for index, piece, stats in choices:
+            if job.echo and index not in offsets:  # OpenAI's echo: the prompt is the first piece
+                offsets[index] = 0
+                yield chunk([CompletionChoice(index, job.echo, None, None)])
             if piece is None:
                 finished.append(stats)
                 yield chunk([CompletionChoice(index, "", None, stats.finish_reason)])

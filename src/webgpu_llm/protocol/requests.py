@@ -44,7 +44,7 @@ _UNSUPPORTED_COMMON: dict[str, Any] = {"suffix": None, "metadata": None, "store"
 _UNSUPPORTED_CHAT = {**_UNSUPPORTED_COMMON, "functions": None, "function_call": None,
                      "audio": None, "modalities": None,
                      "prediction": None, "reasoning_effort": None, "web_search_options": None}
-_UNSUPPORTED_COMPLETION = {**_UNSUPPORTED_COMMON, "echo": False, "best_of": 1, "extra_body": None}
+_UNSUPPORTED_COMPLETION = {**_UNSUPPORTED_COMMON, "best_of": 1, "extra_body": None}
 # WebLLM's `extra_body` (chat only) carries values for the chat template; the keys we know.
 EXTRA_BODY_KEYS = ("enable_thinking",)
 _COMMON_FIELDS = ("model", "stream", "stream_options", "max_tokens", "temperature", "top_p",
@@ -148,6 +148,7 @@ class ChatCompletionRequest(_GenerationRequest):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompletionRequest(_GenerationRequest):
     prompt: str
+    echo: bool = False  # the prompt text comes back in front of each choice's text
 
     @classmethod
     def from_dict(cls, body: Any) -> CompletionRequest:
@@ -157,9 +158,16 @@ class CompletionRequest(_GenerationRequest):
                 raise InvalidRequestError(f"{name} is only for chat completions (/v1/chat/completions, "
                                           "engine.chat.completions.create); a text completion "
                                           "cannot call tools", param=name, code="unsupported_parameter")
-        _check_field_names(body, {"prompt", *_COMMON_FIELDS, *_TOOL_FIELDS}, _UNSUPPORTED_COMPLETION)
+        _check_field_names(body, {"prompt", "echo", *_COMMON_FIELDS, *_TOOL_FIELDS}, _UNSUPPORTED_COMPLETION)
         common = _parse_common(body, legacy_logprobs=True)
-        return cls(prompt=_parse_prompt(body.get("prompt")), **common)
+        echo = optional_bool(body, "echo") or False
+        if echo and common["logprobs"]:
+            # OpenAI then also returns the prompt tokens' logprobs, which needs the logits of
+            # every prompt position; the runner keeps only the last one.
+            raise InvalidRequestError("echo together with logprobs is not supported (the prompt tokens' "
+                                      "logprobs are not computed); send echo or logprobs, not both",
+                                      param="echo", code="unsupported_parameter")
+        return cls(prompt=_parse_prompt(body.get("prompt")), echo=echo, **common)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"prompt": self.prompt, **self._common_dict()}
@@ -167,6 +175,8 @@ class CompletionRequest(_GenerationRequest):
             # WebLLM's form (logprobs true + top_logprobs) rather than the
             # legacy integer, which caps top_logprobs at 5.
             out["logprobs"] = True
+        if self.echo:
+            out["echo"] = True
         return out
 
 
