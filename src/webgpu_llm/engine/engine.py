@@ -73,7 +73,7 @@ class AsyncEngine:
         plan = output_plan(request)
         tools = [tool.to_dict() for tool in plan.prompt_tools]
         prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools,
-                                 request.parse_special_tokens)
+                                 request.parse_special_tokens, request.enable_thinking)
         job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt), plan)
         stream = self._locked(chat_chunks(self.model, job, control, self._record_stats(len(job.prompt))), control)
         return stream if request.stream else fold_chat_chunks([c async for c in stream])
