@@ -1,40 +1,17 @@
-// Declarations of web_worker.js: the engine in a Web Worker (handler) and its page-side proxy.
+// Declarations of web_worker.js: the page-side proxy of an engine in a Web Worker (the handler: worker_handler.d.ts).
 
 import type { AppConfig, ChatOptions, InitProgressCallback, LogLevel, MLCEngineConfig } from "./config.js";
 import type {
-  ChatCompletions, Completions, Embeddings, LoadedModelInfo, MLCEngineInterface, RuntimeOptions,
+  ChatCompletions, Completions, Embeddings, LoadedModelInfo, MLCEngineInterface,
 } from "./engine.js";
-import type { WorkerRequest, WorkerResponse } from "./messages.js";
+import type { WorkerResponse } from "./messages.js";
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming,
   ChatCompletionRequestStreaming, Completion, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming,
   CompletionCreateParamsStreaming, CreateEmbeddingResponse, EmbeddingCreateParams,
 } from "./openai_api.js";
 
-/** Options of a handler: RuntimeOptions for the MLCEngine it makes, plus these. */
-export interface HandlerOptions extends RuntimeOptions {
-  /** An engine to serve instead of a new MLCEngine. */
-  engine?: MLCEngineInterface;
-  /** A stream not pulled for this long is closed, ending its generation (default 60000). */
-  streamIdleTimeoutMs?: number;
-}
-
-/** Serves one engine to the page that created this Web Worker: `self.onmessage = (e) => handler.onmessage(e)`. */
-export declare class WebWorkerMLCEngineHandler {
-  constructor(options?: HandlerOptions);
-  engine: MLCEngineInterface;
-  /** What the engine has loaded, as the last reload named it. */
-  modelId: string | string[] | undefined;
-  chatOpts: ChatOptions | ChatOptions[] | undefined;
-  /** Handles one request; settles when the reply went out. */
-  onmessage(event: MessageEvent | WorkerRequest, target?: unknown): Promise<void>;
-  /** Sends a message to a reader. */
-  postMessage(message: WorkerResponse, target?: unknown): void;
-  /** Sends an "error" message (an error outside a request); the proxy rejects every pending call with it. */
-  reportError(error: unknown, target?: unknown): void;
-  /** Reports the scope's uncaught exceptions and unhandled rejections as "error" messages. */
-  reportUncaught(scope: { addEventListener(type: string, listener: (event: any) => void): void }): void;
-}
+export { WebWorkerMLCEngineHandler, type HandlerOptions } from "./worker_handler.js";
 
 /** Anything with postMessage and a settable onmessage: a Worker, or an adapter. */
 export interface ChatWorker {
