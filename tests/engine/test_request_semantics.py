@@ -58,3 +58,21 @@ def test_second_turn_counts_the_whole_prompt_and_extra_the_prefilled_part(engine
     # OpenAI's prompt_tokens: the whole prompt; WebLLM's count (what was prefilled) is in extra
     assert second.usage.prompt_tokens > first.usage.prompt_tokens
     assert 0 < second.usage.extra["prefill_tokens"] < second.usage.prompt_tokens
+
+
+def test_extra_body_enable_thinking_reaches_a_template_that_reads_it(engine, monkeypatch):
+    import dataclasses
+
+    model = engine.engine.model
+    think_off = "<think>\n\n</think>\n\n"  # what Qwen3's template writes when enable_thinking is false
+    monkeypatch.setattr(model, "template", dataclasses.replace(
+        model.template, extra_fields={**model.template.extra_fields, "thinking_off_text": think_off}))
+    engine.reset_chat()
+    plain = engine.chat.completions.create(messages=QUESTION, max_tokens=1, temperature=0)
+    on = engine.chat.completions.create(messages=QUESTION, max_tokens=1, temperature=0,
+                                        extra_body={"enable_thinking": True})
+    off = engine.chat.completions.create(messages=QUESTION, max_tokens=1, temperature=0,
+                                         extra_body={"enable_thinking": False})
+    added = len(model.tokenizer.encode(think_off, add_special_tokens=False))
+    assert on.usage.prompt_tokens == plain.usage.prompt_tokens
+    assert off.usage.prompt_tokens == plain.usage.prompt_tokens + added
