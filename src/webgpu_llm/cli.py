@@ -132,7 +132,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                               pyodide_dir=pyodide, xgrammar_dir=xgrammar, examples_dir=examples,
                               max_body_bytes=args.max_body_bytes,
                               api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
-                              cors_origins=tuple(args.cors_origin or ()), max_concurrency=args.max_concurrency)
+                              cors_origins=tuple(args.cors_origin or ()), max_concurrency=args.max_concurrency,
+                              prefill_chunk_size=args.prefill_chunk_size)
     app = build_app(settings)
     url = base_url(settings.host, settings.port)
     print(f"chat app: {url}/   OpenAI API: {url}/v1   default model: {app.state.models.default_id}")
@@ -213,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY, metavar="N",
                    help=f"generation requests running or waiting, at most; more get a 429 (default "
                         f"{DEFAULT_MAX_CONCURRENCY})")
+    p.add_argument("--prefill-chunk-size", type=int, metavar="N",
+                   help="prompt tokens per prefill submission (default: each model's own); on a CPU adapter "
+                        "a smaller chunk lets a stop or a shutdown in sooner")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("demo", help="answer a fixed question with the embedded default model")

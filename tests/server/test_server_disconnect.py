@@ -102,7 +102,7 @@ def test_a_client_that_leaves_frees_the_engine_within_one_step(app_server, count
     wait_until(lambda: calls and len(calls[0]) >= TRIGGER)
     leave.set()
     client.join()
-    wait_until(lambda: at_interrupt)  # the server saw the disconnect
+    wait_until(lambda: at_interrupt, 60)  # the server saw the disconnect
     after = ask(url, 3)  # served once the engine is free
     assert after.status_code == 200 and after.json()["usage"]["completion_tokens"] == 3
     assert len(at_interrupt) == 1
@@ -123,7 +123,7 @@ def test_a_queued_client_that_leaves_stops_only_its_own_request(app_server, coun
     time.sleep(0.5)  # its body is in, it waits for the engine
     leave.set()
     queued.join()
-    wait_until(lambda: at_interrupt)
+    wait_until(lambda: at_interrupt, 60)
     first.join()
     answer = running["response"].json()
     assert answer["choices"][0]["finish_reason"] == "length" and answer["usage"]["completion_tokens"] == 40

@@ -23,9 +23,9 @@ log = logging.getLogger("webgpu_llm.server")
 
 
 class EnginePool:
-    def __init__(self, models: ServedModels, adapter: str | None = None):
+    def __init__(self, models: ServedModels, adapter: str | None = None, prefill_chunk_size: int | None = None):
         self.models = models
-        self.adapter = adapter
+        self.adapter, self.prefill_chunk_size = adapter, prefill_chunk_size
         self._engines: dict[str, ThreadedEngine] = {}
         self._load_lock = asyncio.Lock()
 
@@ -53,6 +53,6 @@ class EnginePool:
             engine = AsyncEmbeddingEngine(folder, adapter=self.adapter)
             log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.load_seconds)
             return engine
-        engine = AsyncEngine(folder, adapter=self.adapter)
+        engine = AsyncEngine(folder, adapter=self.adapter, prefill_chunk_size=self.prefill_chunk_size)
         log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.model.load_seconds)
         return engine
