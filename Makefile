@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml Makefile | cksum | cut -d' ' -f1)
 # Vulkan loader + Mesa's lavapipe: a WebGPU adapter on machines without a GPU;
-# chromium (SwiftShader WebGPU) for the browser tests.
-DEBIAN_PACKAGES := mesa-vulkan-drivers libvulkan1 chromium
+# chromium (SwiftShader WebGPU) for the browser tests; nginx for the test of
+# replicas behind a load balancer (deploy/nginx.conf).
+DEBIAN_PACKAGES := mesa-vulkan-drivers libvulkan1 chromium nginx-light
 # Pinned before transformers: an unpinned torch pulls gigabytes of CUDA.
 TORCH := torch==2.13.0
 # Pyodide's core runtime from npm, served by `webgpu-llm serve` at /pyodide/.
