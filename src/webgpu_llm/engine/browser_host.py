@@ -14,6 +14,7 @@ with a single model loaded it may leave `model` out (WebLLM's getModelIdToUse).
 
 from __future__ import annotations
 
+import base64
 import json
 import traceback
 from typing import Any, AsyncIterator
@@ -189,18 +190,24 @@ class BrowserHost:
         return (await self._encoder(fields.get("model")).embeddings.create(**fields)).to_dict()
 
     @_envelope
-    async def chat(self, request_json: str) -> Any:
-        """A chat completion: the response, or {"stream": id} when the request streams."""
-        return await self._create(request_json, chat=True)
+    async def chat(self, request_json: str, logit_sampler: Any = None) -> Any:
+        """A chat completion: the response, or {"stream": id} when the request streams.
+        `logit_sampler` (JS, a page's LogitProcessor): (logits base64, temperature, top_p) ->
+        the token; each step's logits then come back to JS and it chooses."""
+        return await self._create(request_json, chat=True, logit_sampler=logit_sampler)
 
     @_envelope
-    async def completion(self, request_json: str) -> Any:
-        return await self._create(request_json, chat=False)
+    async def completion(self, request_json: str, logit_sampler: Any = None) -> Any:
+        return await self._create(request_json, chat=False, logit_sampler=logit_sampler)
 
-    async def _create(self, request_json: str, chat: bool) -> Any:
+    async def _create(self, request_json: str, chat: bool, logit_sampler: Any = None) -> Any:
         fields = json.loads(request_json)
         engine = self._generator(fields.get("model"), "chat.completions.create" if chat else "completions.create")
-        result = await (engine.chat.completions if chat else engine.completions).create(**fields)
+        api = engine.chat.completions if chat else engine.completions
+        if logit_sampler is None:
+            result = await api.create(**fields)
+        else:
+            result = await api.create_with_cpu_sampler(_base64_sampler(logit_sampler), **fields)
         if not fields.get("stream"):
             reply = result.to_dict()
             if chat and reply["choices"]:
@@ -247,6 +254,24 @@ class BrowserHost:
         if stream is not None:
             await stream.aclose()
 
+    # ------------------------------------------------------------ the low-level API (engine/low_level.py)
+    @_envelope
+    async def forward_tokens_and_sample(self, ids_json: str, is_prefill: bool, model_id: str | None = None) -> int:
+        """WebLLM's forwardTokensAndSample: the token sampled after a forward pass over the ids."""
+        engine = self._generator(model_id, "forwardTokensAndSample")
+        return await engine.forward_tokens_and_sample(_token_ids(ids_json), bool(is_prefill))
+
+    @_envelope
+    async def forward_tokens_logits(self, ids_json: str, is_prefill: bool,
+                                    model_id: str | None = None) -> dict[str, Any]:
+        """The same forward pass; its logits, (vocab,) f32 little-endian in base64 (one string
+        crosses into JS, where a page's LogitProcessor processes them and JS samples), and the
+        chat config's temperature and top_p to sample them with."""
+        engine = self._generator(model_id, "forwardTokensAndSample")
+        raw, sampling = await engine.forward_tokens_logits(_token_ids(ids_json), bool(is_prefill))
+        return {"logits": base64.b64encode(raw).decode("ascii"), "temperature": sampling.temperature,
+                "top_p": sampling.top_p}
+
     # ------------------------------------------------------------ per model (WebLLM's modelId argument)
     def interrupt(self) -> None:
         """Stop every running generation (WebLLM's one interrupt signal covers all models)."""
@@ -267,3 +292,17 @@ class BrowserHost:
     @_envelope
     async def get_message(self, model_id: str | None = None) -> str:
         return self._last_messages.get(self._generator(model_id, "getMessage").model_id, "")
+
+
+def _token_ids(ids_json: str) -> list[int]:
+    ids = json.loads(ids_json)
+    if not isinstance(ids, list) or not all(isinstance(t, int) and not isinstance(t, bool) for t in ids):
+        raise InvalidRequestError("inputIds must be an array of integer token ids", param="inputIds")
+    return ids
+
+
+def _base64_sampler(logit_sampler: Any):
+    """A runner CpuSampler over a JS function that takes the logits as one base64 string."""
+    def sample(raw: bytes, sampling) -> Any:
+        return logit_sampler(base64.b64encode(raw).decode("ascii"), sampling.temperature, sampling.top_p)
+    return sample

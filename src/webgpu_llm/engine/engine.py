@@ -23,8 +23,10 @@ from ..gpu.device import Device
 from ..protocol.fold import fold_chat_chunks, fold_completion_chunks
 from ..protocol.requests import ChatCompletionRequest, CompletionRequest
 from .generation import ChoiceStats, GenerationControl
-from .jobs import chat_prompt_ids, make_job, text_prompt_ids, with_compiled_grammar
+from .jobs import chat_prompt_ids, make_job, text_prompt_ids, with_compiled_grammar, with_cpu_sampler
 from .loader import LoadedModel, Progress, load_model
+from .low_level import ForwardSession
+from .runner import CpuSampler, SamplingSetup
 from .streams import chat_chunks, completion_chunks, usage_of
 from .structured import output_plan
 
@@ -56,6 +58,8 @@ class AsyncEngine:
         self._lock = asyncio.Lock()
         self._running: GenerationControl | None = None  # the control of the request holding the lock
         self._last_usage = None
+        self._forward = ForwardSession(model)  # forwardTokensAndSample's sequence and stats
+        self._forward_was_last = False  # runtime_stats_text reports forward calls, not the last request
         self.chat = _Namespace(completions=_AsyncCreate(self._chat))
         self.completions = _AsyncCreate(self._completion)
 
@@ -68,20 +72,21 @@ class AsyncEngine:
         return self.device.info.name
 
     # ------------------------------------------------------------ requests
-    async def _chat(self, control: GenerationControl, /, **fields: Any):
+    async def _chat(self, control: GenerationControl, cpu_sampler: CpuSampler | None, /, **fields: Any):
         request = ChatCompletionRequest.from_dict(fields)
         plan = output_plan(request)
         tools = [tool.to_dict() for tool in plan.prompt_tools]
         prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools,
                                  request.parse_special_tokens, request.enable_thinking)
         job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt), plan)
+        job = with_cpu_sampler(job, cpu_sampler)
         stream = self._locked(chat_chunks(self.model, job, control, self._record_stats(len(job.prompt))), control)
         return stream if request.stream else fold_chat_chunks([c async for c in stream])
 
-    async def _completion(self, control: GenerationControl, /, **fields: Any):
+    async def _completion(self, control: GenerationControl, cpu_sampler: CpuSampler | None, /, **fields: Any):
         request = CompletionRequest.from_dict(fields)
         job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt, request.parse_special_tokens))
-        job = await with_compiled_grammar(self.model, job, output_plan(request))
+        job = with_cpu_sampler(await with_compiled_grammar(self.model, job, output_plan(request)), cpu_sampler)
         stream = self._locked(completion_chunks(self.model, job, control, self._record_stats(len(job.prompt))),
                               control)
         return stream if request.stream else fold_completion_chunks([c async for c in stream])
@@ -100,7 +105,24 @@ class AsyncEngine:
     def _record_stats(self, prompt_tokens: int):
         def record(choices: list[ChoiceStats]) -> None:
             self._last_usage = usage_of(prompt_tokens, choices)
+            self._forward_was_last = False
         return record
+
+    # ------------------------------------------------------------ the low-level API (low_level.py)
+    async def forward_tokens_and_sample(self, input_ids: list[int], is_prefill: bool) -> int:
+        """WebLLM's forwardTokensAndSample: a forward pass over `input_ids` (a new sequence
+        when `is_prefill`, else appended to the current one), then one token sampled with the
+        model's chat config."""
+        async with self._lock:
+            self._forward_was_last = True
+            return await self._forward.sample(input_ids, is_prefill)
+
+    async def forward_tokens_logits(self, input_ids: list[int], is_prefill: bool) -> tuple[bytes, SamplingSetup]:
+        """The same forward pass, returning its (vocab,) f32 logits for the caller to sample
+        (a page's LogitProcessor), with the chat config's sampling settings to sample by."""
+        async with self._lock:
+            self._forward_was_last = True
+            return await self._forward.logits(input_ids, is_prefill), self._forward.sampling
 
     # ------------------------------------------------------------ control
     def interrupt_generate(self) -> None:
@@ -115,6 +137,7 @@ class AsyncEngine:
         self.model.runner.reset()
         if not keep_stats:
             self._last_usage = None
+            self._forward.reset()
 
     def unload(self) -> None:
         """Give the model's GPU memory back: weights destroyed, activations and KV cache to the pool."""
@@ -130,7 +153,10 @@ class AsyncEngine:
         return self._last_usage
 
     def runtime_stats_text(self) -> str:
-        """WebLLM's one-line speed summary of the last request."""
+        """WebLLM's one-line speed summary of the last request (or of the forwardTokensAndSample
+        calls since the last reset, when those came last)."""
+        if self._forward_was_last:
+            return self._forward.stats.text()
         if self._last_usage is None:
             return "prefill: 0.0 tokens/sec, decoding: 0.0 tokens/sec"
         extra = self._last_usage.extra
@@ -164,6 +190,9 @@ class Engine:
     def runtime_stats_text(self) -> str:
         return self.engine.runtime_stats_text()
 
+    def forward_tokens_and_sample(self, input_ids: list[int], is_prefill: bool) -> int:
+        return self._loop.run_until_complete(self.engine.forward_tokens_and_sample(input_ids, is_prefill))
+
 
 class _Namespace:
     def __init__(self, **members: Any):
@@ -178,12 +207,17 @@ class _AsyncCreate:
 
     async def create(self, /, **fields: Any):
         # Positional-only: a request field named "self" is refused by name, not a TypeError.
-        return await self._handler(GenerationControl(), **fields)
+        return await self._handler(GenerationControl(), None, **fields)
 
     async def create_with_control(self, control: GenerationControl, /, **fields: Any):
         """create(), stopped after its current token once `control.interrupt()` is called
         (finish_reason "abort"; before its turn comes, after its first token)."""
-        return await self._handler(control, **fields)
+        return await self._handler(control, None, **fields)
+
+    async def create_with_cpu_sampler(self, cpu_sampler: CpuSampler, /, **fields: Any):
+        """create(), each token chosen by `cpu_sampler` from that step's logits (a page's
+        LogitProcessor; runner._generate_cpu_sampled)."""
+        return await self._handler(GenerationControl(), cpu_sampler, **fields)
 
 
 class _SyncCreate:

@@ -15,9 +15,9 @@ from typing import Any
 
 from ..conversation import ConversationError, render_prompt
 from ..grammar.spec import GrammarError
-from ..protocol.errors import InvalidRequestError
+from ..protocol.errors import FeatureNotSupportedError, InvalidRequestError
 from .loader import LoadedModel
-from .runner import Constraint, SamplingSetup
+from .runner import Constraint, CpuSampler, SamplingSetup
 from .structured import OutputPlan
 
 SEED_BITS = 48  # the sampler's RNG key: 32 low bits + 16 high bits (the other 16 pick the choice)
@@ -112,6 +112,21 @@ def make_job(model: LoadedModel, request, prompt: list[int]) -> Job:
     )
     return Job(prompt, request.n or 1, max_new, list(request.stop or []), bool(request.ignore_eos), sampling,
                request.include_usage or not request.stream, echo=request.prompt if getattr(request, "echo", False) else "")
+
+
+def with_cpu_sampler(job: Job, cpu_sampler: CpuSampler | None) -> Job:
+    """The job with its tokens chosen on the CPU (a LogitProcessor). Grammars and logprobs are
+    the GPU sampler's work, so they are refused with a processor rather than silently dropped."""
+    if cpu_sampler is None:
+        return job
+    if job.compiled_grammar is not None:
+        raise FeatureNotSupportedError("a logit processor cannot be combined with response_format or tools "
+                                       "(their grammar masks the GPU sampler); leave one out",
+                                       param="tools" if job.plan.grammar_param == "tools" else "response_format")
+    if job.sampling.top_logprobs is not None:
+        raise FeatureNotSupportedError("logprobs are not computed when a logit processor samples; "
+                                       "leave logprobs out", param="logprobs")
+    return replace(job, sampling=replace(job.sampling, cpu_sampler=cpu_sampler))
 
 
 def _default(value, chat: dict, key: str, fallback: float) -> float:

@@ -14,11 +14,12 @@ that small dispatch waits for the CPU.
 
 from __future__ import annotations
 
+import inspect
 import struct
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable, Callable, Union
 
 from ..gpu.device import Buffer, BufferCopy, BufferUsage, Device
 from ..grammar.matcher import GrammarMatcher
@@ -28,11 +29,15 @@ from ..model.architecture import Architecture
 from ..model.config import ModelConfig
 from ..model.graph import HISTORY_CAPACITY, MAX_TOP_LOGPROBS, GraphSizes, ModelGraph
 from ..model.weight_formats import WeightFormats
-from ..protocol.errors import ContextWindowExceededError
+from ..protocol.errors import ContextWindowExceededError, InvalidRequestError
 
 LAG = 8  # decode steps in flight before the oldest id is awaited (H100, 8B shape: 3 -> 102, 10 -> 115 tok/s)
 READ_EVERY = 4  # decoded ids per readback (one map per batch, not per token); divides HISTORY_CAPACITY
 LOGPROB_SLOT = (1 + 2 * MAX_TOP_LOGPROBS) * 4
+
+# A sampler on the CPU (a page's LogitProcessor, then JS sampling): a step's (vocab,) f32 LE
+# logits and the request's sampling setup -> the chosen token id (or an awaitable of it).
+CpuSampler = Callable[[bytes, "SamplingSetup"], Union[int, Awaitable[int]]]
 
 
 @dataclass
@@ -50,6 +55,7 @@ class SamplingSetup:
     logit_bias: dict[int, float] = field(default_factory=dict)
     top_logprobs: int | None = None  # None: no logprobs
     grammar: bool = False  # the sampler reads a grammar mask (runner.Constraint)
+    cpu_sampler: CpuSampler | None = field(default=None, compare=False)  # chooses instead of the GPU sampler
 
     def step_params(self, pos: int, num_tokens: int, step: int) -> StepParams:
         flags = ((FLAG_LOGIT_BIAS if self.logit_bias else 0) | (FLAG_LOGPROBS if self.top_logprobs is not None else 0)
@@ -230,6 +236,10 @@ class ModelRunner:
             async for sampled in self._generate_constrained(prompt, sampling, max_new, constraint):
                 yield sampled
             return
+        if sampling.cpu_sampler is not None:
+            async for sampled in self._generate_cpu_sampled(prompt, sampling, max_new):
+                yield sampled
+            return
         last_step = max_new - 1
         pending: deque[_Batch] = deque()
         pending.append(self.prefill(prompt, sampling))
@@ -287,6 +297,29 @@ class ModelRunner:
         finally:
             self.kv_tokens = list(prompt) + received[:-1]
 
+    async def _generate_cpu_sampled(self, prompt: list[int], sampling: SamplingSetup,
+                                    max_new: int) -> AsyncIterator[SampledToken]:
+        """Decode with the token chosen on the CPU (WebLLM's LogitProcessor): each step's logits
+        come back through the logits staging buffer, `sampling.cpu_sampler` chooses, and the
+        next step is fed that token. One step at a time, so slow, as WebLLM's is."""
+        received: list[int] = []
+        try:
+            self.prefill(prompt, sampling)
+            for step in range(max_new):
+                if step:
+                    self.device.write_buffer(self.graph.tokens, 0, struct.pack("<I", received[-1]))
+                    self._submit(self.graph.decode_dispatches,
+                                 sampling.step_params(len(prompt) + step - 1, 1, step), None)
+                chosen = sampling.cpu_sampler(await self.read_logits_bytes(), sampling)
+                token = int(await chosen if inspect.isawaitable(chosen) else chosen)
+                if not 0 <= token < self.config.vocab_size:
+                    raise InvalidRequestError(f"the logit processor's sampling chose token {token}, outside "
+                                              f"the vocabulary 0..{self.config.vocab_size - 1}")
+                received.append(token)
+                yield SampledToken(token)
+        finally:
+            self.kv_tokens = list(prompt) + received[:-1]
+
     def _submit_sample(self, batch: _Batch) -> None:
         """The sampler alone, after its mask: the params of its step were written with its forward pass."""
         g, slot = self.graph, batch.start % HISTORY_CAPACITY
@@ -296,10 +329,49 @@ class ModelRunner:
 
     async def read_logits(self, processed: bool = False) -> list[float]:
         """The last step's logits (raw LM head output, or after bias/penalties). Tests and debugging."""
+        raw = await self.read_logits_bytes(processed)
+        return list(struct.unpack(f"<{self.config.vocab_size}f", raw))
+
+    async def read_logits_bytes(self, processed: bool = False) -> bytes:
+        """The last step's logits as (vocab,) little-endian f32, through the one logits staging buffer."""
         source = self.graph.processed if processed else self.graph.logits
         self.device.submit([], [BufferCopy(source, 0, self._logits_staging, 0, source.size)])
         raw = await self.device.read_buffer(self._logits_staging)
-        return list(struct.unpack(f"<{self.config.vocab_size}f", raw[: self.config.vocab_size * 4]))
+        return raw[: self.config.vocab_size * 4]
+
+    # ------------------------------------------------------------ the low-level API
+    def forward_tokens(self, ids: list[int], fresh: bool, sampling: SamplingSetup, step: int) -> _Batch:
+        """WebLLM's forwardTokensAndSample on the device: `ids` after the cached sequence (a new
+        sequence when `fresh`), in prefill chunks; the last chunk's head samples one token into
+        history slot `step`, whose readback batch is returned. The ids come from the caller, so
+        the token sampled here is never fed back by itself."""
+        if not ids:
+            raise InvalidRequestError("forwardTokensAndSample needs at least one input id", param="inputIds")
+        vocab = self.config.vocab_size
+        if any(not isinstance(t, int) or not 0 <= t < vocab for t in ids):
+            raise InvalidRequestError(f"input ids must be token ids in 0..{vocab - 1}", param="inputIds")
+        if fresh:
+            self.reset()
+            self.begin_request(sampling, ids)
+        elif not self.kv_tokens:
+            raise InvalidRequestError("forwardTokensAndSample(ids, false) appends to a sequence; start one "
+                                      "with isPrefill true", param="isPrefill")
+        start = len(self.kv_tokens)
+        self.check_fits(start + len(ids), 1)
+        self._batches_issued += 1
+        batch = _Batch(step, step, self._staging[self._batches_issued % len(self._staging)])
+        chunk = self.sizes.chunk
+        for begin in range(0, len(ids), chunk):
+            piece = ids[begin: begin + chunk]
+            last = begin + chunk >= len(ids)
+            self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(piece)}I", *piece))
+            self._submit(self.graph.prefill_dispatches(len(piece), with_head=last),
+                         sampling.step_params(start + begin, len(piece), step), batch if last else None)
+        self.kv_tokens = self.kv_tokens + list(ids)
+        return batch
+
+    async def read_sampled(self, batch: _Batch) -> int:
+        return (await self._read(batch, False))[0].token
 
     def release(self) -> None:
         """Unload: activations, KV cache and staging buffers go back to the device's pool."""

@@ -2,6 +2,7 @@
 // MLCEngineConfig shapes (web-llm src/config.ts), and the constants beside them.
 
 import type { ModelIntegrity } from "./integrity.js";
+import type { LogitProcessor } from "./logit_processor.js";
 
 /** WebLLM's model library version, joined into model_lib URLs (we never fetch model_lib). */
 export declare const modelVersion: string;
@@ -107,6 +108,8 @@ export interface MLCEngineConfig {
   initProgressCallback?: InitProgressCallback;
   /** Accepted for WebLLM compatibility. */
   logLevel?: LogLevel;
+  /** Model id -> its LogitProcessor (in-page MLCEngine only, as in WebLLM). */
+  logitProcessorRegistry?: Map<string, LogitProcessor>;
 }
 
 /** A model URL as the folder its files resolve against ("https://h/u/m" -> "https://h/u/m/resolve/main/"). */

@@ -10,6 +10,7 @@ import type {
   ChatCompletionRequestStreaming, Completion, CompletionCreateParamsBase, CompletionCreateParamsNonStreaming,
   CompletionCreateParamsStreaming, CreateEmbeddingResponse, EmbeddingCreateParams,
 } from "./openai_api.js";
+import type { LogitProcessor } from "./logit_processor.js";
 
 /** Where Python and web-xgrammar come from (runtime.js). */
 export interface RuntimeOptions {
@@ -75,6 +76,12 @@ export interface MLCEngineInterface {
   /** The text of a model's last reply. */
   getMessage(modelId?: string): Promise<string>;
   runtimeStatsText(modelId?: string): Promise<string>;
+  /** WebLLM's low-level API: a forward pass over inputIds (a fresh sequence when isPrefill, else
+   *  appended to the current one), then one token sampled with the model's chat config. */
+  forwardTokensAndSample(inputIds: number[], isPrefill: boolean, modelId?: string): Promise<number>;
+  /** Model id -> its LogitProcessor; the in-page MLCEngine only (a worker proxy throws
+   *  FeatureNotSupportedError: set it on the handler, in the worker). */
+  setLogitProcessorRegistry(registry: Map<string, LogitProcessor> | undefined): void;
   getGPUVendor(): Promise<string>;
   getMaxStorageBufferBindingSize(): Promise<number>;
   getLoadedModelInfo(): Promise<LoadedModelInfo>;
@@ -108,6 +115,10 @@ export declare class MLCEngine implements MLCEngineInterface {
   resetChat(keepStats?: boolean, modelId?: string): Promise<void>;
   getMessage(modelId?: string): Promise<string>;
   runtimeStatsText(modelId?: string): Promise<string>;
+  forwardTokensAndSample(inputIds: number[], isPrefill: boolean, modelId?: string): Promise<number>;
+  /** Model id -> its LogitProcessor: that model's logits come to JS each step (slower). */
+  logitProcessorRegistry: Map<string, LogitProcessor> | undefined;
+  setLogitProcessorRegistry(registry: Map<string, LogitProcessor> | undefined): void;
   getGPUVendor(): Promise<string>;
   getMaxStorageBufferBindingSize(): Promise<number>;
   getLoadedModelInfo(): Promise<LoadedModelInfo>;

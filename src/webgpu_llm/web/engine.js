@@ -6,12 +6,14 @@
 import { GpuBridge } from "./bridge.js";
 import { findModelRecord, modelBaseUrl } from "./config.js";
 import { FeatureNotSupportedError, InvalidRequestError, deserializeError } from "./errors.js";
+import { decodeLogits, processorSampler, sampleToken } from "./logit_processor.js";
 import { prebuiltAppConfig } from "./prebuilt_app_config.js";
 import { startRuntime } from "./runtime.js";
 
 /**
  * @typedef {import("./config.js").MLCEngineConfig} MLCEngineConfig
  * @typedef {import("./config.js").ChatOptions} ChatOptions
+ * @typedef {import("./logit_processor.js").LogitProcessor} LogitProcessor
  */
 
 /** A Python envelope {"ok": value} | {"error": {...}} -> the value, or the error thrown. */
@@ -26,6 +28,8 @@ export class MLCEngine {
   constructor(engineConfig = {}) {
     this.appConfig = engineConfig.appConfig ?? prebuiltAppConfig;
     this.initProgressCallback = engineConfig.initProgressCallback;
+    /** @type {Map<string, LogitProcessor> | undefined} model id -> the processor of its requests */
+    this.logitProcessorRegistry = engineConfig.logitProcessorRegistry;
     this.runtimeOptions = engineConfig;
     /** @type {Promise<{bridge: GpuBridge, host: any}> | null} */
     this.started = null;
@@ -57,6 +61,23 @@ export class MLCEngine {
 
   setAppConfig(appConfig) {
     this.appConfig = appConfig;
+  }
+
+  /**
+   * WebLLM's LogitProcessor per model id: a loaded model with one has each step's logits
+   * brought to JS, processed and sampled here (forwardTokensAndSample, chat.completions,
+   * completions; one step at a time, so slower).
+   * @param {Map<string, LogitProcessor> | undefined} registry
+   */
+  setLogitProcessorRegistry(registry) {
+    this.logitProcessorRegistry = registry;
+  }
+
+  /** The processor of the model a call is for (the one it names, else the only one loaded). */
+  _logitProcessor(modelId) {
+    const loaded = [this.modelId ?? []].flat();
+    const id = modelId ?? (loaded.length === 1 ? loaded[0] : undefined);
+    return id === undefined ? undefined : this.logitProcessorRegistry?.get(id);
   }
 
   /** @param {string} _logLevel accepted for WebLLM compatibility */
@@ -135,7 +156,9 @@ export class MLCEngine {
   async _create(kind, request) {
     const { host } = await this._start();
     const body = JSON.stringify(request ?? {});
-    const result = unwrap(kind === "chat" ? await host.chat(body) : await host.completion(body));
+    const processor = this._logitProcessor(request?.model ?? undefined);
+    const sampler = processor ? processorSampler(processor) : null;
+    const result = unwrap(kind === "chat" ? await host.chat(body, sampler) : await host.completion(body, sampler));
     return request?.stream ? this._stream(host, result.stream) : result;
   }
 
@@ -162,18 +185,40 @@ export class MLCEngine {
     }
   }
 
+  /**
+   * WebLLM's low-level API: a forward pass over `inputIds` (a fresh sequence when `isPrefill`,
+   * else appended to the current one), then one token sampled with the model's chat config
+   * (greedy at temperature 0). With a logit processor, its processLogits sees the logits and
+   * processSampledToken the token sampled here. Counts in runtimeStatsText().
+   * @param {number[]} inputIds @param {boolean} isPrefill @param {string} [modelId]
+   * @returns {Promise<number>}
+   */
+  async forwardTokensAndSample(inputIds, isPrefill, modelId = undefined) {
+    const { host } = await this._start();
+    const ids = JSON.stringify(Array.from(inputIds ?? []));
+    const processor = this._logitProcessor(modelId);
+    if (!processor) return unwrap(await host.forward_tokens_and_sample(ids, Boolean(isPrefill), modelId ?? null));
+    const step = unwrap(await host.forward_tokens_logits(ids, Boolean(isPrefill), modelId ?? null));
+    const logits = processor.processLogits(decodeLogits(step.logits));
+    const token = sampleToken(logits, step.temperature, step.top_p);
+    processor.processSampledToken(token);
+    return token;
+  }
+
   /** Stop the running generation after its current token (finish_reason "abort"). */
   interruptGenerate() {
     this.started?.then(({ host }) => host.interrupt());
   }
 
   /**
-   * Forget the conversation (its KV cache); the next request starts from scratch.
+   * Forget the conversation (its KV cache); the next request starts from scratch, and the
+   * model's logit processor (if any) gets resetState().
    * @param {boolean} [keepStats] @param {string} [modelId] needed when several models are loaded
    */
   async resetChat(keepStats = false, modelId = undefined) {
     const { host } = await this._start();
     unwrap(await host.reset_chat(Boolean(keepStats), modelId ?? null));
+    this._logitProcessor(modelId)?.resetState();
   }
 
   /** The text of a model's last reply (WebLLM's getMessage). @param {string} [modelId] */

@@ -16,6 +16,7 @@ export {
 } from "./extension_service_worker.js";
 export type { ChromePort, ExtensionMLCEngineConfig } from "./extension_service_worker.js";
 export type { RequestKind, ResponseKind, WorkerRequest, WorkerResponse } from "./messages.js";
+export type { LogitProcessor } from "./logit_processor.js";
 export { prebuiltAppConfig } from "./prebuilt_app_config.js";
 export {
   ModelType, cleanModelUrl, findModelRecord, functionCallingModelIds, modelLibURLPrefix, modelVersion,

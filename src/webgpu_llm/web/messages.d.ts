@@ -5,7 +5,7 @@ export type RequestKind =
   | "chatCompletionNonStreaming" | "chatCompletionStreamInit"
   | "completionNonStreaming" | "completionStreamInit" | "embedding"
   | "completionStreamNextChunk" | "completionStreamReturn"
-  | "interruptGenerate" | "resetChat"
+  | "interruptGenerate" | "resetChat" | "forwardTokensAndSample"
   | "getMessage" | "runtimeStatsText" | "getLoadedModelInfo" | "getMaxStorageBufferBindingSize" | "getGPUVendor"
   | "keepAlive";
 

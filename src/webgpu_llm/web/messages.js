@@ -19,6 +19,7 @@
 //   completionStreamReturn        {streamId}                     -> null (the proxy left the stream early)
 //   interruptGenerate             null                           -> null
 //   resetChat                     {keepStats, modelId?}          -> null
+//   forwardTokensAndSample        {inputIds, isPrefill, modelId?, loadedModelId, chatOpts} -> the sampled token
 //   getMessage | runtimeStatsText {modelId?}                     -> the engine method's value
 //   getLoadedModelInfo | getMaxStorageBufferBindingSize |
 //   getGPUVendor                  null                           -> the engine method's value
@@ -41,7 +42,7 @@
 /**
  * @typedef {"reload"|"unload"|"setAppConfig"|"setLogLevel"|"chatCompletionNonStreaming"|
  *   "chatCompletionStreamInit"|"completionNonStreaming"|"completionStreamInit"|"embedding"|
- *   "completionStreamNextChunk"|"completionStreamReturn"|"interruptGenerate"|"resetChat"|
+ *   "completionStreamNextChunk"|"completionStreamReturn"|"interruptGenerate"|"resetChat"|"forwardTokensAndSample"|
  *   "getMessage"|"runtimeStatsText"|"getLoadedModelInfo"|"getMaxStorageBufferBindingSize"|
  *   "getGPUVendor"|"keepAlive"} RequestKind
  * @typedef {"return"|"throw"|"initProgressCallback"|"heartbeat"|"error"} ResponseKind

@@ -4,6 +4,7 @@ import type { AppConfig, ChatOptions, InitProgressCallback, LogLevel, MLCEngineC
 import type {
   ChatCompletions, Completions, Embeddings, LoadedModelInfo, MLCEngineInterface,
 } from "./engine.js";
+import type { LogitProcessor } from "./logit_processor.js";
 import type { WorkerResponse } from "./messages.js";
 import type {
   ChatCompletion, ChatCompletionChunk, ChatCompletionRequestBase, ChatCompletionRequestNonStreaming,
@@ -43,6 +44,9 @@ export declare class WebWorkerMLCEngine implements MLCEngineInterface {
   resetChat(keepStats?: boolean, modelId?: string): Promise<void>;
   getMessage(modelId?: string): Promise<string>;
   runtimeStatsText(modelId?: string): Promise<string>;
+  forwardTokensAndSample(inputIds: number[], isPrefill: boolean, modelId?: string): Promise<number>;
+  /** Throws FeatureNotSupportedError: register processors in the worker (handler.setLogitProcessorRegistry). */
+  setLogitProcessorRegistry(registry: Map<string, LogitProcessor> | undefined): never;
   getGPUVendor(): Promise<string>;
   getMaxStorageBufferBindingSize(): Promise<number>;
   getLoadedModelInfo(): Promise<LoadedModelInfo>;

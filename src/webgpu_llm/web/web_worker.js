@@ -4,7 +4,7 @@
 // The protocol is in messages.js. The service-worker and extension proxies extend
 // WebWorkerMLCEngine and only change how messages travel.
 
-import { EngineNotLoadedError, TransportError, deserializeError } from "./errors.js";
+import { EngineNotLoadedError, FeatureNotSupportedError, TransportError, deserializeError } from "./errors.js";
 import { messageOf, newUuid } from "./messages.js";
 
 export { WebWorkerMLCEngineHandler } from "./worker_handler.js";
@@ -183,6 +183,32 @@ export class WebWorkerMLCEngine {
     } finally {
       if (!ended) this.request("completionStreamReturn", { streamId }).catch(() => {});
     }
+  }
+
+  /**
+   * WebLLM's low-level API, run by the handler's engine (message kind "forwardTokensAndSample").
+   * @param {number[]} inputIds @param {boolean} isPrefill @param {string} [modelId]
+   * @returns {Promise<number>} the sampled token
+   */
+  async forwardTokensAndSample(inputIds, isPrefill, modelId = undefined) {
+    if (this.modelId === undefined) {
+      throw new EngineNotLoadedError(`no model is loaded in this ${this.constructor.name}; call reload(model) first`);
+    }
+    return this.request("forwardTokensAndSample", {
+      inputIds: Array.from(inputIds ?? []), isPrefill: Boolean(isPrefill), modelId, chatOpts: this.chatOpts,
+      loadedModelId: this.modelId,
+    });
+  }
+
+  /**
+   * Logit processors run where the engine is (their functions cannot cross postMessage), so a
+   * proxy refuses them, as WebLLM's examples set them in the worker instead.
+   * @param {Map<string, any> | undefined} _registry
+   */
+  setLogitProcessorRegistry(_registry) {
+    throw new FeatureNotSupportedError(`${this.constructor.name} cannot take a logit processor: a processor's `
+      + "functions cannot be sent to the worker; register it there, with handler.setLogitProcessorRegistry(registry) "
+      + "(or new MLCEngine({logitProcessorRegistry}) served by the handler)");
   }
 
   /** Stops the running generation after its current token (finish_reason "abort"). */

@@ -2,6 +2,7 @@
 
 import type { ChatOptions } from "./config.js";
 import type { MLCEngineInterface, RuntimeOptions } from "./engine.js";
+import type { LogitProcessor } from "./logit_processor.js";
 import type { WorkerRequest, WorkerResponse } from "./messages.js";
 
 /** Options of a handler: RuntimeOptions for the MLCEngine it makes, plus these. */
@@ -21,6 +22,8 @@ export declare class WebWorkerMLCEngineHandler {
   chatOpts: ChatOptions | ChatOptions[] | undefined;
   /** Handles one request; settles when the reply went out. */
   onmessage(event: MessageEvent | WorkerRequest, target?: unknown): Promise<void>;
+  /** Logit processors for the engine in this worker (WebLLM's handler.setLogitProcessorRegistry). */
+  setLogitProcessorRegistry(registry: Map<string, LogitProcessor> | undefined): void;
   /** Sends a message to a reader. */
   postMessage(message: WorkerResponse, target?: unknown): void;
   /** Sends an "error" message (an error outside a request); the proxy rejects every pending call with it. */

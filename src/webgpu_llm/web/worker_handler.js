@@ -53,6 +53,18 @@ export class WebWorkerMLCEngineHandler {
   }
 
   /**
+   * WebLLM's handler.setLogitProcessorRegistry: processors for the engine in this worker
+   * (a page's proxy cannot send them).
+   * @param {Map<string, import("./logit_processor.js").LogitProcessor> | undefined} registry
+   */
+  setLogitProcessorRegistry(registry) {
+    if (typeof this.engine.setLogitProcessorRegistry !== "function") {
+      throw new FeatureNotSupportedError("this handler's engine takes no logit processors");
+    }
+    this.engine.setLogitProcessorRegistry(registry);
+  }
+
+  /**
    * Sends a message to a reader. A Web Worker has one: the page.
    * @param {WorkerResponse} message
    * @param {any} [_target]
@@ -176,6 +188,11 @@ export class WebWorkerMLCEngineHandler {
       case "completionStreamReturn":
         this.streams.close(content?.streamId);
         return null;
+      case "forwardTokensAndSample":
+        await this.reloadIfUnmatched({ ...message, content: { modelId: content?.loadedModelId,
+          chatOpts: content?.chatOpts } }, target);
+        return this.engine.forwardTokensAndSample(content?.inputIds ?? [], Boolean(content?.isPrefill),
+          content?.modelId ?? undefined);
       case "interruptGenerate":
         this.engine.interruptGenerate();
         return null;
