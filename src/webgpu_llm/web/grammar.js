@@ -13,6 +13,7 @@
 // after a stop token, or after a token the grammar refused, only stop tokens are.
 
 import { RuntimeLoadError } from "./errors.js";
+import { inServiceWorker, runClassicScript } from "./script_loader.js";
 
 /** Where web-xgrammar's bundle is beside this library, both as `webgpu-llm serve` serves it
  * and as npm installs the two packages. */
@@ -20,8 +21,9 @@ export const DEFAULT_XGRAMMAR_URL = new URL("../@mlc-ai/web-xgrammar/lib/index.j
 
 /**
  * web-xgrammar's API object. Its bundle is UMD: imported as a module it defines
- * `globalThis.xgrammar` and exports nothing. Service workers forbid import():
- * there, import the bundle statically and pass `globalThis.xgrammar` as `xgrammar`.
+ * `globalThis.xgrammar` and exports nothing. Service workers forbid import(): there
+ * the bundle is fetched and run as a classic script (script_loader.js), unless the
+ * app imported it statically and passes `globalThis.xgrammar` as `xgrammar`.
  * @param {{xgrammar?: any, xgrammarURL?: string}} [options]
  */
 export async function loadXGrammar(options = {}) {
@@ -29,7 +31,8 @@ export async function loadXGrammar(options = {}) {
   if (!globalThis.xgrammar) {
     const url = options.xgrammarURL ?? DEFAULT_XGRAMMAR_URL;
     try {
-      await import(url);
+      if (inServiceWorker()) await runClassicScript(url);
+      else await import(url);
     } catch (e) {
       throw new RuntimeLoadError(`could not import web-xgrammar from ${url} (${e.message}); serve the lib/ folder `
         + "of the npm package @mlc-ai/web-xgrammar@0.1.27 there, or pass xgrammar / xgrammarURL");

@@ -2,10 +2,13 @@
 //
 // Pyodide comes from a copy of the npm package `pyodide` (by default at ../pyodide/
 // next to this library, where `webgpu-llm serve` puts it) or from any URL the app
-// configures. Service workers forbid import(): there, pass `loadPyodide` and
-// `createPyodideModule`, imported statically (see sw.js).
+// configures. Service workers forbid import(): there Pyodide's files are fetched
+// and evaluated (script_loader.js), unless the app passes `loadPyodide` and
+// `createPyodideModule`, imported statically (sw.js, and a Chrome extension, whose
+// CSP forbids eval).
 
 import { RuntimeLoadError } from "./errors.js";
+import { evaluateDefaultExport, inServiceWorker, runClassicScript } from "./script_loader.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -24,7 +27,15 @@ export async function startRuntime(options = {}) {
   let indexURL = new URL(options.pyodideURL ?? "../pyodide/", import.meta.url).href;
   if (!indexURL.endsWith("/")) indexURL += "/";
   let loadPyodide = options.loadPyodide;
-  if (!loadPyodide) {
+  const settings = { indexURL };
+  if (options.createPyodideModule) settings.createPyodideModule = options.createPyodideModule;
+  if (inServiceWorker()) {
+    if (!loadPyodide) {
+      if (!globalThis.loadPyodide) await runClassicScript(indexURL + "pyodide.js"); // defines globalThis.loadPyodide
+      loadPyodide = globalThis.loadPyodide;
+    }
+    settings.createPyodideModule ??= await evaluateDefaultExport(indexURL + "pyodide.asm.mjs");
+  } else if (!loadPyodide) {
     try {
       ({ loadPyodide } = await import(indexURL + "pyodide.mjs"));
     } catch (e) {
@@ -32,8 +43,6 @@ export async function startRuntime(options = {}) {
         + "serve a copy of the npm package `pyodide` there or set pyodideURL");
     }
   }
-  const settings = { indexURL };
-  if (options.createPyodideModule) settings.createPyodideModule = options.createPyodideModule;
   const pyodide = await loadPyodide(settings);
   const wheelURL = options.wheelURL ?? new URL(`./webgpu_llm-${VERSION}-py3-none-any.whl`, import.meta.url).href;
   let response;

@@ -6,6 +6,9 @@
 // Service workers forbid import(), so Pyodide cannot fetch its own module
 // here: it is imported statically and handed over (PLATFORM.md). So is the
 // grammar engine web-xgrammar, whose UMD bundle defines globalThis.xgrammar.
+// (An app's own service worker may create the handler with no options: the
+// client then fetches and evaluates these files, script_loader.js. Imported
+// statically they need no eval, and the browser installs them with the worker.)
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
 import createPyodideModule from "../pyodide/pyodide.asm.mjs";
