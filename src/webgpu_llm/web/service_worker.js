@@ -18,7 +18,9 @@ import { WebWorkerMLCEngine, WebWorkerMLCEngineHandler } from "./web_worker.js";
 /**
  * Serves one engine to every client of this service worker. Create it at the
  * top level of the service-worker script (it adds its own "message" listener,
- * which browsers only accept during the script's first evaluation).
+ * which browsers expect during the script's first evaluation), or on "activate"
+ * as WebLLM's recipe does (Chrome warns, and delivers). With no runtime options
+ * it loads Pyodide and web-xgrammar itself (script_loader.js).
  */
 export class ServiceWorkerMLCEngineHandler extends WebWorkerMLCEngineHandler {
   /** @param {import("./web_worker.js").HandlerOptions & import("./runtime.js").RuntimeOptions} [options] */
