@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from webgpu_llm.engine import browser_host
-from webgpu_llm.engine.jobs import text_prompt_ids
+from webgpu_llm.engine.jobs import chat_prompt_ids, text_prompt_ids
 from webgpu_llm.protocol.errors import InvalidRequestError
 
 # Over 64 tokens: the prefill runs in two chunks (the engine fixture's prefill_chunk_size is 64).
@@ -97,36 +97,38 @@ def test_browser_host_logits_are_what_the_sampler_saw(greedy, device, monkeypatc
 QUESTION = [{"role": "user", "content": "Name a big city in France."}]
 
 
-def test_chat_sampled_on_the_cpu_from_the_logits(engine):
+def test_chat_sampled_on_the_cpu_from_the_logits(greedy):
     """An argmax CPU sampler gives the GPU's greedy answer (so each step's logits are that
-    step's, and the chosen token is what the next step is fed); one that forbids the greedy
-    first token changes the answer, and sees one call per generated token."""
-    calls = []
+    step's); one that forbids the greedy first token changes the answer, and what follows is
+    the greedy continuation of the token it chose (so that token is what the next step was fed)."""
+    chosen = []
 
     def argmax(banned=None):
         def sample(raw: bytes, sampling) -> int:
             logits = np.frombuffer(raw, dtype="<f4").copy()
-            calls.append(sampling.temperature)
-            if banned is not None and len(calls) == 1:
+            if banned is not None and not chosen:
                 logits[banned] = -np.inf
-            return int(np.argmax(logits))
+            chosen.append(int(np.argmax(logits)))
+            return chosen[-1]
         return sample
 
-    def ask(sampler=None, **fields):
-        request = {"messages": QUESTION, "max_tokens": 6, "temperature": 0, **fields}
-        create = engine.engine.chat.completions
+    def ask(sampler=None):
+        request = {"messages": QUESTION, "max_tokens": 6, "temperature": 0, "ignore_eos": True}
+        create = greedy.engine.chat.completions
         coroutine = create.create(**request) if sampler is None else create.create_with_cpu_sampler(sampler, **request)
-        return engine._loop.run_until_complete(coroutine)
+        return greedy._loop.run_until_complete(coroutine)
 
     gpu = ask()
     cpu = ask(argmax())
     assert cpu.choices[0].message.content == gpu.choices[0].message.content
-    assert len(calls) == cpu.usage.completion_tokens
-    first = engine.engine.model.tokenizer.encode(gpu.choices[0].message.content, add_special_tokens=False)[0]
-    calls.clear()
-    banned = ask(argmax(banned=first))
-    assert banned.choices[0].message.content != gpu.choices[0].message.content
-    assert calls and calls[0] == 0.0
+    assert len(chosen) == cpu.usage.completion_tokens == 6
+    greedy_first = chosen[0]
+    chosen.clear()
+    steered = ask(argmax(banned=greedy_first))
+    assert steered.choices[0].message.content != gpu.choices[0].message.content
+    assert chosen[0] != greedy_first and len(chosen) == 6
+    prompt = chat_prompt_ids(greedy.engine.model, QUESTION)
+    assert forward_loop(greedy, prompt + chosen[:1], 5) == chosen[1:]
 
 
 def test_cpu_sampler_refuses_what_only_the_gpu_sampler_does(engine):
