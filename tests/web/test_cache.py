@@ -55,10 +55,15 @@ def test_unknown_backend_and_scope_are_refused(page):
             try { attempt(); names.push(null); } catch (e) { names.push([e.name, e.param]); }
         }
         names.push(cacheBackendOf({ model_list: [], useIndexedDBCache: true }), cacheBackendOf(undefined));
+        // WebLLM's cache-usage example sets the older switch on prebuiltAppConfig (cacheBackend "cache")
+        const { prebuiltAppConfig } = await import("/lib/index.js");
+        names.push(cacheBackendOf(prebuiltAppConfig), cacheBackendOf({ ...prebuiltAppConfig, useIndexedDBCache: true }),
+                   cacheBackendOf({ model_list: [], cacheBackend: "indexeddb", useIndexedDBCache: false }));
         return names;
     }""")
     assert result == [["FeatureNotSupportedError", "cacheBackend"], ["FeatureNotSupportedError", "scope"],
-                      ["FeatureNotSupportedError", "cacheBackend"], "indexeddb", "cache"]
+                      ["FeatureNotSupportedError", "cacheBackend"], "indexeddb", "cache", "cache", "indexeddb",
+                      "indexeddb"]
 
 
 LOAD_MODEL = """async ([modelId, appConfig]) => {

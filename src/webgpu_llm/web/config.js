@@ -130,14 +130,16 @@ export function findModelRecord(modelId, appConfig) {
 
 /**
  * Which storage holds model files: "indexeddb" when appConfig asks for it
- * (cacheBackend, or WebLLM's useIndexedDBCache), else the Cache API.
+ * (cacheBackend "indexeddb", or WebLLM's useIndexedDBCache: true), else the Cache API.
  * @param {AppConfig} [appConfig]
  * @returns {"cache"|"indexeddb"}
  * @throws {FeatureNotSupportedError} for another cacheBackend (e.g. WebLLM's "cross-origin")
  */
 export function cacheBackendOf(appConfig) {
   const backend = appConfig?.cacheBackend;
-  if (backend === undefined || backend === null) {
+  // WebLLM's older switch, set on prebuiltAppConfig (whose cacheBackend is "cache") as WebLLM's
+  // cache-usage example does, still means IndexedDB; only another backend named outright wins.
+  if (backend === undefined || backend === null || backend === "cache") {
     return appConfig?.useIndexedDBCache === true ? "indexeddb" : "cache";
   }
   if (backend !== "cache" && backend !== "indexeddb") {
