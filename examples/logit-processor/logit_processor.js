@@ -1,36 +1,14 @@
 // WebLLM's logit-processor example with the import and the model id changed: a LogitProcessor
 // registered for the model, and the low-level forwardTokensAndSample() driving the sequence by
-// hand. The processor sets logits[0] = 100, so every sampled token is 0. WebLLM's version runs
-// it in a Web Worker by default (USE_WEB_WORKER); processors live where the engine is, so in a
-// worker one registers it there with handler.setLogitProcessorRegistry (README). This page runs
-// the in-page engine, WebLLM's USE_WEB_WORKER = false.
+// hand. The processor sets logits[0] = 100, so every sampled token is 0. As in WebLLM, the
+// engine runs in a Web Worker (worker.js registers the processor there) or, with ?worker=0
+// (WebLLM's USE_WEB_WORKER = false), in this page.
 import * as webllm from "/lib/index.js";
 import { runExample, setLabel } from "../shared.js";
+import { MyLogitProcessor } from "./my_logit_processor.js";
 
+const USE_WEB_WORKER = new URLSearchParams(location.search).get("worker") !== "0";
 const AUTOREGRESS_LIMIT = 6; // tokens per sequence (WebLLM: 32; SwiftShader is slow)
-
-class MyLogitProcessor {
-  constructor() {
-    this.tokenSequence = [];
-    this.resets = 0; // ours: how often resetState ran, for the page's output
-  }
-
-  processLogits(logits) {
-    logits[0] = 100.0; // should be enough so that we always sample token 0 below
-    return logits;
-  }
-
-  processSampledToken(token) {
-    this.tokenSequence.push(token);
-    console.log("processSampledToken: " + this.tokenSequence.length);
-  }
-
-  resetState() {
-    this.tokenSequence = [];
-    this.resets += 1;
-    console.log("resetState");
-  }
-}
 
 /** Prefill the prompt, then feed each sampled token back, up to AUTOREGRESS_LIMIT tokens. */
 async function autoregress(engine, prompt) {
@@ -47,11 +25,20 @@ async function autoregress(engine, prompt) {
 async function main() {
   const initProgressCallback = (report) => setLabel("init-label", report.text);
   const selectedModel = "SmolLM2-135M-Instruct-q4f16_1-MLC";
+  const chatOpts = { context_window_size: 1024 }; // the KV cache: ChatOptions, as in WebLLM
+  // Instantiate myLogitProcessor, registering in the logitProcessorRegistry (in-page only: in
+  // the worker, worker.js has its own)
   const myLogitProcessor = new MyLogitProcessor();
   const logitProcessorRegistry = new Map();
   logitProcessorRegistry.set(selectedModel, myLogitProcessor);
-  const engine = await webllm.CreateMLCEngine(selectedModel, { initProgressCallback, logitProcessorRegistry },
-    { context_window_size: 1024 }); // the KV cache: ChatOptions, as in WebLLM
+  let engine;
+  if (USE_WEB_WORKER) {
+    engine = await webllm.CreateWebWorkerMLCEngine(new Worker(new URL("./worker.js", import.meta.url),
+      { type: "module" }), selectedModel, { initProgressCallback }, chatOpts);
+  } else {
+    engine = await webllm.CreateMLCEngine(selectedModel, { initProgressCallback, logitProcessorRegistry },
+      chatOpts);
+  }
 
   const prompt = [42];
   const first = await autoregress(engine, prompt);
@@ -64,8 +51,9 @@ async function main() {
   // runtimeStatsText() counts the forwardTokensAndSample calls since the reset
   const stats = await engine.runtimeStatsText();
   setLabel("stats-label", stats);
-  return {
-    first, second, sampledBeforeReset, sampledAfterReset,
+  // The page's processor counts only in-page; the worker's logs its counts in the worker.
+  return USE_WEB_WORKER ? { worker: true, first, second, stats } : {
+    worker: false, first, second, sampledBeforeReset, sampledAfterReset,
     sampledAtEnd: myLogitProcessor.tokenSequence.length, resets: myLogitProcessor.resets, stats,
   };
 }

@@ -1,15 +1,15 @@
 """Done when: WebLLM's logit-processor example, as rewritten in examples/logit-processor/, runs in
 headless Chromium against `webgpu-llm serve --examples examples` and prints what WebLLM's does:
 every token sampled under the processor (logits[0] = 100) is 0, processSampledToken counted each,
-resetChat() called resetState. And the low-level path is the real model: without a processor,
-forwardTokensAndSample's greedy tokens are the native engine's (the server's) for the same ids,
-and a processor also steers chat.completions."""
+resetChat() called resetState; in the page, and in a Web Worker with the processor registered
+there. And the low-level path is the real model: without a processor, forwardTokensAndSample's
+greedy tokens are the native engine's (the server's) for the same ids, and a processor also
+steers chat.completions."""
 
 import json
 import urllib.request
 
 from browser_cases import MODEL_ID, open_page
-from test_browser_examples import run_example
 
 from webgpu_llm.tokenizer.tokenizer import Tokenizer
 
@@ -17,14 +17,42 @@ PROMPT = "The capital of France is"
 STEPS = 6
 
 
-def test_logit_processor_example(browser, served):
-    output = run_example(browser, served, "logit-processor")
+def run_example(browser, served: str, query: str) -> tuple[dict, list[str]]:
+    """The example's output and the console lines of the page and its worker."""
+    page = open_page(browser, f"{served}/examples/logit-processor/{query}")
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.wait_for_selector("body[data-state]", state="attached")
+    output = page.inner_text("#output-label")
+    assert page.get_attribute("body", "data-state") == "done", output
+    assert "Finish loading" in page.inner_text("#init-label")
+    return json.loads(output), console
+
+
+def check_stats(stats: str) -> None:
+    prefill, decode = [float(part.split(":")[1].split()[0]) for part in stats.split(",")]
+    assert prefill > 0 and decode > 0, stats
+
+
+def test_logit_processor_example_in_page(browser, served):
+    output, _ = run_example(browser, served, "?worker=0")
+    assert output["worker"] is False
     assert output["first"] == [0] * STEPS and output["second"] == [0] * STEPS
     assert output["sampledBeforeReset"] == STEPS  # processSampledToken saw each token
     assert output["resets"] == 1 and output["sampledAfterReset"] == 0  # resetChat -> resetState
     assert output["sampledAtEnd"] == STEPS
-    prefill, decode = [float(part.split(":")[1].split()[0]) for part in output["stats"].split(",")]
-    assert prefill > 0 and decode > 0, output["stats"]
+    check_stats(output["stats"])
+
+
+def test_logit_processor_example_in_a_worker(browser, served):
+    """WebLLM's default: the processor registered on the worker's handler (worker.js)."""
+    output, console = run_example(browser, served, "")
+    assert output["worker"] is True
+    assert output["first"] == [0] * STEPS and output["second"] == [0] * STEPS
+    counts = [line for line in console if line.startswith("processSampledToken: ") or line == "resetState"]
+    expected = [f"processSampledToken: {i}" for i in range(1, STEPS + 1)]
+    assert counts == expected + ["resetState"] + expected, console
+    check_stats(output["stats"])
 
 
 def native_greedy_text(served: str) -> str:
