@@ -45,3 +45,20 @@ def test_service_worker_example_streams_and_survives_a_reload(browser, served):
 
     json_text = page.evaluate(JSON_MODE, MODEL_ID)
     assert json_text.lstrip().startswith("{"), json_text
+
+
+def test_service_worker_example_after_the_browser_stopped_its_worker(browser, served):
+    """An idle service worker is stopped by the browser and started again for the next
+    message, without a second "activate": the recipe's handler, made on activate, is then
+    missing, and the client makes a plain one for the first message instead."""
+    page = open_page(browser, f"{served}/examples/service-worker/")
+    first = finished_output(page)
+
+    devtools = browser.new_cdp_session(page)
+    devtools.send("ServiceWorker.enable")
+    devtools.send("ServiceWorker.stopAllWorkers")
+    page.reload()
+    page.wait_for_selector("body[data-state]", state="attached", timeout=120_000)
+    again = finished_output(page)
+    assert again["message"] == first["message"]
+    assert any("Loading model" in text for text in again["progress"])  # a new worker: loaded anew

@@ -7,6 +7,7 @@
 
 import { TransportError } from "./errors.js";
 import { newUuid } from "./messages.js";
+import { inServiceWorker } from "./script_loader.js";
 import { WebWorkerMLCEngine, WebWorkerMLCEngineHandler } from "./web_worker.js";
 
 /**
@@ -25,10 +26,11 @@ import { WebWorkerMLCEngine, WebWorkerMLCEngineHandler } from "./web_worker.js";
 export class ServiceWorkerMLCEngineHandler extends WebWorkerMLCEngineHandler {
   /** @param {import("./web_worker.js").HandlerOptions & import("./runtime.js").RuntimeOptions} [options] */
   constructor(options = {}) {
-    if (typeof ServiceWorkerGlobalScope === "undefined" || !(self instanceof ServiceWorkerGlobalScope)) {
+    if (!inServiceWorker()) {
       throw new TransportError("ServiceWorkerMLCEngineHandler must be created in a service worker script");
     }
     super(options);
+    workerHandler = this;
     this.skipLoadedReload = true;
     self.addEventListener("message", (event) => {
       const messageEvent = /** @type {ExtendableMessageEvent} */ (event);
@@ -53,6 +55,25 @@ export class ServiceWorkerMLCEngineHandler extends WebWorkerMLCEngineHandler {
     if (!target || typeof target.id !== "string") return true;
     return (await /** @type {any} */ (self).clients.get(target.id)) !== undefined;
   }
+}
+
+/** @type {ServiceWorkerMLCEngineHandler|null} the handler of this service worker, once made */
+let workerHandler = null;
+
+// WebLLM's recipe makes the handler on "activate". A service worker that the browser
+// stopped when idle starts again for the next message without a second "activate": that
+// message then finds no handler, and a plain one is made for it (and the ones after).
+// While the worker is still activating, its "activate" listener has yet to run.
+if (inServiceWorker()) {
+  self.addEventListener("message", (event) => {
+    const messageEvent = /** @type {ExtendableMessageEvent} */ (event);
+    const request = messageEvent.data;
+    if (workerHandler !== null || typeof request?.kind !== "string" || typeof request?.uuid !== "string") return;
+    const scope = /** @type {any} */ (self);
+    if ((scope.serviceWorker ?? scope.registration.active)?.state !== "activated") return;
+    const handler = new ServiceWorkerMLCEngineHandler(); // its own listener takes the messages after this one
+    messageEvent.waitUntil(handler.onmessage(messageEvent, messageEvent.source));
+  });
 }
 
 /**
