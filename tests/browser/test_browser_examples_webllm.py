@@ -110,3 +110,37 @@ def test_seed_to_reproduce_example(browser, served):
     # Ours follows OpenAI: each of the n choices is sampled on its own (WebLLM gives n equal ones).
     assert len(set(texts0)) > 1, texts0
     assert reply2["choices"][0]["message"]["content"] != texts0[0]  # another seed, another answer
+
+
+# Runs in the page after the cache-usage example: what each backend holds of webgpu-llm's scopes.
+STORED = """async () => {
+  const cached = [];
+  for (const name of await caches.keys()) cached.push(...(await (await caches.open(name)).keys()).map((r) => r.url));
+  return { cacheApi: cached, indexedDB: (await indexedDB.databases()).map((db) => db.name) };
+}"""
+
+
+def test_cache_usage_example(browser, served):
+    output, page = run_example(browser, served, "cache-usage")
+    assert output["cached"] == [False, True, False]  # hasModelInCache: before, after the load, after deletion
+    assert output["loads"] == [["network"], ["cache"], ["network"]]  # reload reads the cache; after deletion, not
+    answers = output["answers"]
+    assert answers[0] and answers == [answers[0]] * 3  # greedy: the same weights each time
+    stored = page.evaluate(STORED)
+    assert stored["indexedDB"] and stored["cacheApi"] == [], stored  # useIndexedDBCache: IndexedDB only
+
+
+def test_multi_models_example(browser, served):
+    output, page = run_example(browser, served, "multi-models")
+    sequential, parallel = output["sequential"], output["parallel"]
+    smol, tiny = (answer["message"] for answer in sequential["answers"])
+    assert smol and tiny and smol != tiny, (smol, tiny)  # each model answers its own request
+    assert sequential["finalMessages"] == [smol, tiny]  # getMessage(modelId)
+    assert [answer["message"] for answer in parallel["answers"]] == [smol, tiny]  # both at once, same answers
+    assert parallel["finalMessages"] == [smol, tiny]
+    for answer in sequential["answers"] + parallel["answers"]:
+        assert_usage(answer["usage"])
+    assert page.inner_text("#generate-label-2") == tiny
+    ambiguous = output["ambiguous"]
+    assert ambiguous["name"] == "InvalidRequestError" and ambiguous["param"] == "model", ambiguous
+    assert MODEL_ID in ambiguous["message"] and TINY_MODEL_ID in ambiguous["message"]
