@@ -144,3 +144,37 @@ def test_multi_models_example(browser, served):
     ambiguous = output["ambiguous"]
     assert ambiguous["name"] == "InvalidRequestError" and ambiguous["param"] == "model", ambiguous
     assert MODEL_ID in ambiguous["message"] and TINY_MODEL_ID in ambiguous["message"]
+
+
+def test_embeddings_example(browser, served):
+    output, _ = run_example(browser, served, "embeddings")
+    api, rag = output["api"], output["rag"]
+    assert api["object"] == "list" and api["model"] == DEFAULT_EMBEDDING_MODEL_ID and api["dimensions"] == [384, 384]
+    for usage in api["usage"]:
+        assert usage["prompt_tokens"] == usage["total_tokens"] > 4
+    # WebLLM's printout: each query is nearest to its own document ("what is snowflake?" to
+    # "The Data Cloud!", the tacos to Mexico City); all-MiniLM-L6-v2 on lavapipe: 0.128 > -0.035, 0.297 > 0.070
+    (snow_cloud, snow_mexico), (tacos_cloud, tacos_mexico) = api["similarities"]
+    assert snow_cloud > snow_mexico and tacos_mexico > tacos_cloud, api["similarities"]
+    assert all(-1 <= s <= 1 for row in api["similarities"] for s in row)
+    assert math.isclose(tacos_mexico, 0.297, abs_tol=0.01)
+    # simpleRAG: the retriever finds the passage, the chat model of the same engine answers from it
+    assert rag["context"] == "mitochondria is the powerhouse of the cell" and max(rag["scores"]) > 0.7
+    assert "mitochondria" in rag["answer"].lower(), rag["answer"]
+
+
+def test_get_started_web_worker_example(browser, served):
+    output, page = run_example(browser, served, "get-started-web-worker")
+    reply = output["nonStreaming"]
+    assert reply["model"] == MODEL_ID and len(reply["choices"]) == 2 and all(c["message"]["content"]
+                                                                            for c in reply["choices"])
+    assert_usage(reply["usage"], 2)
+    streaming = output["streaming"]
+    *content_chunks, last = streaming["chunks"]
+    assert streaming["message"] and streaming["message"] == streaming["finalMessage"]
+    assert page.inner_text("#generate-label") == streaming["message"]
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in streaming["chunks"]) == streaming["message"]
+    assert last["choices"][0]["finish_reason"] in ("stop", "length")
+    assert "decoding:" in streaming["stats"]
+    # the worker's engine is the example's own worker.js, not /lib/worker.js
+    assert any(worker.url.endswith("/examples/get-started-web-worker/worker.js") for worker in page.workers)
