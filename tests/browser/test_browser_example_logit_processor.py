@@ -77,7 +77,12 @@ LOW_LEVEL = """async ([promptIds, steps, forced]) => {
     const reply = await engine.chat.completions.create({
         messages: [{ role: "user", content: "Hi" }], max_tokens: 3, temperature: 0 });
     await engine.resetChat();
-    return { tokens, chat: reply.choices[0].message.content, seen };
+    // A stream: the processor's sampler is called back from Python after create() returned.
+    let streamed = "";
+    const chunks = await engine.chat.completions.create({
+        messages: [{ role: "user", content: "Hi" }], max_tokens: 2, temperature: 0, stream: true });
+    for await (const chunk of chunks) streamed += chunk.choices[0]?.delta?.content ?? "";
+    return { tokens, chat: reply.choices[0].message.content, seen, streamed };
 }""" % (MODEL_ID, MODEL_ID)
 
 
@@ -92,4 +97,5 @@ def test_forward_tokens_is_the_native_greedy_decode_and_a_processor_steers_chat(
     assert tokenizer.decode(result["tokens"]) == expected
     assert len(set(result["tokens"])) > 1
     assert result["chat"] == "Hello" * 3
-    assert result["seen"] == [forced[0]] * 3 + ["reset"]
+    assert result["seen"] == [forced[0]] * 3 + ["reset"] + [forced[0]] * 2
+    assert result["streamed"] == "Hello" * 2
