@@ -2,7 +2,8 @@
 app's own sw.js with the plain `new ServiceWorkerMLCEngineHandler()` made on activate, no
 runtime options), streams an answer in headless Chromium against `webgpu-llm serve`, and a
 reloaded page gets the same greedy answer from the model still loaded in the service worker;
-a JSON-mode request there shows the service worker found web-xgrammar by itself too."""
+a JSON-mode request there shows the service worker found web-xgrammar by itself too; and after
+the browser stopped the worker (as it does an idle one), a reloaded page is answered again."""
 
 import json
 
