@@ -21,16 +21,18 @@ const request1 = {
 };
 const request2 = { ...request1, messages: [{ role: "user", content: prompt2 }], model: selectedModel2 };
 
-/** Streams one request into its label; the text and the last chunk's usage. */
+/** Streams one request into its label; the text, the last chunk's usage, the chunks' models. */
 async function streamInto(engine, request, labelId) {
   let message = "";
   let usage = null;
+  const models = new Set(); // which model each chunk says it came from
   for await (const chunk of await engine.chat.completions.create(request)) {
+    models.add(chunk.model);
     message += chunk.choices[0]?.delta?.content || "";
     setLabel(labelId, message);
     if (chunk.usage) usage = chunk.usage; // only the last chunk has usage
   }
-  return { message, usage };
+  return { message, usage, models: [...models] };
 }
 
 async function sequentialGeneration(engine) {

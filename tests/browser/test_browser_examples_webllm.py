@@ -138,8 +138,9 @@ def test_multi_models_example(browser, served):
     assert sequential["finalMessages"] == [smol, tiny]  # getMessage(modelId)
     assert [answer["message"] for answer in parallel["answers"]] == [smol, tiny]  # both at once, same answers
     assert parallel["finalMessages"] == [smol, tiny]
-    for answer in sequential["answers"] + parallel["answers"]:
+    for answer, model_id in zip(sequential["answers"] + parallel["answers"], output["models"] * 2):
         assert_usage(answer["usage"])
+        assert answer["models"] == [model_id]  # every chunk from the model the request named
     assert page.inner_text("#generate-label-2") == tiny
     ambiguous = output["ambiguous"]
     assert ambiguous["name"] == "InvalidRequestError" and ambiguous["param"] == "model", ambiguous
