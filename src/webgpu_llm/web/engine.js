@@ -157,7 +157,7 @@ export class MLCEngine {
     const { host } = await this._start();
     const body = JSON.stringify(request ?? {});
     const processor = this._logitProcessor(request?.model ?? undefined);
-    const sampler = processor ? processorSampler(processor) : null;
+    const sampler = processor ? processorSampler(processor) : undefined; // undefined is None in Python (null is JsNull)
     const result = unwrap(kind === "chat" ? await host.chat(body, sampler) : await host.completion(body, sampler));
     return request?.stream ? this._stream(host, result.stream) : result;
   }
