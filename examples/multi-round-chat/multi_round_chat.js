@@ -20,7 +20,7 @@ async function main() {
       "Be as happy as you can when speaking please. " },
     { role: "user", content: "Provide me three US states." },
   ];
-  const request0 = { stream: false, messages, max_tokens: 16 }; // can be streaming, same behavior
+  const request0 = { stream: false, messages, max_tokens: 8 }; // can be streaming, same behavior
   const reply0 = await engine.chat.completions.create(request0);
   const replyMessage0 = await engine.getMessage();
   console.log(reply0);
@@ -29,7 +29,7 @@ async function main() {
   // Round 1: the generated answer and a new user turn appended
   messages.push({ role: "assistant", content: replyMessage0 });
   messages.push({ role: "user", content: "Two more please!" });
-  const reply1 = await engine.chat.completions.create({ stream: false, messages, max_tokens: 16 });
+  const reply1 = await engine.chat.completions.create({ stream: false, messages, max_tokens: 8 });
   const replyMessage1 = await engine.getMessage();
   console.log(reply1);
   console.log(replyMessage1);

@@ -19,7 +19,7 @@ async function main() {
     messages: [{ role: "user", content: "Write a creative Haiku about Pittsburgh" }],
     n: 3,
     temperature: 1.2, // high temperature gives much more random results
-    max_tokens: 12, // to save time; enough to show the effect
+    max_tokens: 8, // to save time; enough to show the effect
     seed: 42,
   };
 
