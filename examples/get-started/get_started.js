@@ -33,7 +33,7 @@ async function main() {
   });
   console.log(reply0);
   console.log(reply0.usage);
-  const message = await engine.getMessage(); // here the first choice (WebLLM's: the last one)
+  const message = await engine.getMessage(); // the last choice, as in WebLLM
   const stats = await engine.runtimeStatsText();
   console.log(stats);
   return { reply: reply0, message, stats, bannedTokens: Object.keys(BANNED_TOKENS) };

@@ -25,14 +25,14 @@ async function main() {
 
   const reply0 = await engine.chat.completions.create(request);
   console.log(reply0);
-  const message0 = await engine.getMessage(); // here the first choice (WebLLM's: the last one)
-  console.log("First reply's first choice:\n" + message0);
+  const message0 = await engine.getMessage();
+  console.log("First reply's last choice:\n" + message0);
   console.log(reply0.usage);
 
   const reply1 = await engine.chat.completions.create(request);
   console.log(reply1);
   const message1 = await engine.getMessage();
-  console.log("Second reply's first choice:\n" + message1);
+  console.log("Second reply's last choice:\n" + message1);
 
   // Rigorously check the generation results of each choice for the two requests
   for (const choice0 of reply0.choices) {

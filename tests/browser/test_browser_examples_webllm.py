@@ -58,8 +58,8 @@ def test_get_started_example(browser, served):
         assert not {"Hello", "Hi"} & {entry["token"] for entry in content}, content
         if choice["finish_reason"] == "length":
             assert len(content) == 12  # max_tokens
-    # getMessage() gives the first choice here (WebLLM's gives the last one it generated)
-    assert output["message"] == reply["choices"][0]["message"]["content"]
+    # getMessage() gives the last choice, as WebLLM's does
+    assert output["message"] == reply["choices"][-1]["message"]["content"]
     assert "prefill:" in output["stats"] and "decoding:" in output["stats"], output["stats"]
 
 
@@ -105,7 +105,7 @@ def test_seed_to_reproduce_example(browser, served):
     texts0 = [choice["message"]["content"] for choice in reply0["choices"]]
     texts1 = [choice["message"]["content"] for choice in reply1["choices"]]
     assert len(texts0) == 3 and texts0 == texts1  # WebLLM's check: same seed, same answers
-    assert output["messages"] == [texts0[0], texts1[0]]  # getMessage(): the first choice here
+    assert output["messages"] == [texts0[-1], texts1[-1]]  # getMessage(): the last choice
     assert_usage(reply0["usage"], 3)
     # Ours follows OpenAI: each of the n choices is sampled on its own (WebLLM gives n equal ones).
     assert len(set(texts0)) > 1, texts0

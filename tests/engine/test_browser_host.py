@@ -44,6 +44,28 @@ def test_get_message_is_the_streamed_answer(host, engine):
     assert message == reply["choices"][0]["message"]["content"] == streamed  # greedy: the same answer
 
 
+def test_get_message_with_several_choices_is_the_last_one(host, engine):
+    """WebLLM's getMessage() after n > 1 is the choice generated last, streamed or not."""
+    request = {"messages": QUESTION, "max_tokens": 6, "temperature": 1.5, "seed": 7, "n": 2}
+
+    async def scenario():
+        host.engines = {engine.model_id: engine.engine}
+        stream_id = unwrap(await host.chat(json.dumps({**request, "stream": True})))["stream"]
+        texts: dict[int, str] = {}
+        while (chunk := unwrap(await host.next_chunk(stream_id))) is not None:
+            for c in chunk["choices"]:
+                texts[c["index"]] = texts.get(c["index"], "") + (c["delta"].get("content") or "")
+        streamed_message = unwrap(await host.get_message())
+        reply = unwrap(await host.chat(json.dumps(request)))
+        return texts, streamed_message, reply, unwrap(await host.get_message())
+
+    texts, streamed_message, reply, message = asyncio.new_event_loop().run_until_complete(scenario())
+    assert sorted(texts) == [0, 1] and texts[0] != texts[1]  # seeded choices differ (OpenAI's n)
+    assert streamed_message == texts[1]
+    assert [c["message"]["content"] for c in reply["choices"]] == [texts[0], texts[1]]  # the seed repeats
+    assert message == texts[1]
+
+
 # ---------------------------------------------------------------- several models at once
 SMOLLM2 = "SmolLM2-135M-Instruct-q4f16_1-MLC"
 GREEDY = {"messages": QUESTION, "max_tokens": 6, "temperature": 0, "logit_bias": {"2": -100}}

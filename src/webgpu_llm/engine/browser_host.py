@@ -211,7 +211,7 @@ class BrowserHost:
         if not fields.get("stream"):
             reply = result.to_dict()
             if chat and reply["choices"]:
-                self._last_messages[engine.model_id] = reply["choices"][0]["message"].get("content") or ""
+                self._last_messages[engine.model_id] = reply["choices"][-1]["message"].get("content") or ""
             return reply
         self._stream_ids += 1
         self._streams[self._stream_ids] = self._track(result, engine.model_id) if chat else result
@@ -219,12 +219,16 @@ class BrowserHost:
         return {"stream": self._stream_ids}
 
     async def _track(self, stream: AsyncIterator, model_id: str) -> AsyncIterator:
-        """Pass chunks on, keeping the first choice's text for getMessage(model_id)."""
+        """Pass chunks on, keeping the last choice's text for getMessage(model_id), as WebLLM does
+        (with n > 1 it is the choice generated last)."""
+        texts: dict[int, str] = {}
         try:
             async for chunk in stream:
                 for choice in chunk.choices:
-                    if choice.index == 0 and choice.delta.content:
-                        self._last_messages[model_id] = self._last_messages.get(model_id, "") + choice.delta.content
+                    if choice.delta.content:
+                        texts[choice.index] = texts.get(choice.index, "") + choice.delta.content
+                if texts:
+                    self._last_messages[model_id] = texts[max(texts)]
                 yield chunk
         finally:
             await stream.aclose()  # releases the engine's lock when abandoned early
