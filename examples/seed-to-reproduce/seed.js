@@ -1,10 +1,7 @@
 // WebLLM's seed-to-reproduce example with the import and the model id changed: with a seed,
-// sampling at a high temperature gives the same answer each time it is asked.
-//
-// Where WebLLM and OpenAI differ we follow OpenAI (README): with `seed` and `n > 1` each
-// choice is sampled on its own, so the choices differ from each other, and each one repeats
-// for the same seed. WebLLM's check (choice i of the first reply equals choice i of the
-// second) holds as it is.
+// sampling at a high temperature gives the same answer each time it is asked. With `n > 1`,
+// all choices are also exactly the same, as WebLLM defines `seed` with `n` (the Python
+// engine and `serve` follow OpenAI instead: n different choices that repeat for the seed).
 import * as webllm from "/lib/index.js";
 import { runExample, setLabel } from "../shared.js";
 

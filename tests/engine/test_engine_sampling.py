@@ -31,6 +31,22 @@ def test_n_choices_differ_and_repeat_with_the_seed(engine):
     assert reply.usage.completion_tokens == 16
 
 
+def test_seeded_choices_equal_is_webllm_seed_with_n(engine):
+    """The browser's engine (BrowserHost) sets seeded_choices_equal: WebLLM's n equal choices for
+    a seed; without a seed the choices still differ."""
+    engine.engine.seeded_choices_equal = True
+    try:
+        reply = engine.chat.completions.create(messages=QUESTION, max_tokens=8, temperature=1.0, seed=7, n=3)
+        unseeded = engine.chat.completions.create(messages=QUESTION, max_tokens=8, temperature=1.0, n=3)
+    finally:
+        engine.engine.seeded_choices_equal = False
+    texts = {c.message.content for c in reply.choices}
+    assert len(reply.choices) == 3 and len(texts) == 1, texts
+    openai_n = engine.chat.completions.create(messages=QUESTION, max_tokens=8, temperature=1.0, seed=7, n=1)
+    assert texts == {openai_n.choices[0].message.content}  # choice 0's stream, as with n=1
+    assert len({c.message.content for c in unseeded.choices}) > 1
+
+
 def test_logit_bias_minus_100_removes_the_greedy_token(engine):
     tokenizer = engine.engine.model.tokenizer
     by_bytes = {tokenizer.token_bytes(i): i for i in range(tokenizer.vocab_size)}

@@ -164,7 +164,7 @@ class BrowserHost:
             return await load_encoder_browser(self.device, model_id, base_url, app_config, report)
         model = await load_model_browser(self.device, model_id, base_url, app_config,
                                          chat_options=load.get("chatOptions") or {}, progress=report)
-        return AsyncEngine.from_loaded(self.device, model)
+        return AsyncEngine.from_loaded(self.device, model, seeded_choices_equal=True)  # WebLLM's seed with n
 
     @_envelope
     async def unload(self) -> None:

@@ -46,15 +46,19 @@ class AsyncEngine:
                                         prefill_chunk_size=prefill_chunk_size, progress=progress))
 
     @classmethod
-    def from_loaded(cls, device: Device, model: LoadedModel) -> "AsyncEngine":
-        """An engine over a model already on `device` (the browser loads it asynchronously)."""
+    def from_loaded(cls, device: Device, model: LoadedModel, seeded_choices_equal: bool = False) -> "AsyncEngine":
+        """An engine over a model already on `device` (the browser loads it asynchronously).
+        `seeded_choices_equal`: WebLLM's `seed` with n > 1, n equal choices (the browser's
+        engine); otherwise OpenAI's, n different choices that each repeat for the seed."""
         engine = cls.__new__(cls)
         engine._attach(device, model)
+        engine.seeded_choices_equal = seeded_choices_equal
         return engine
 
     def _attach(self, device: Device, model: LoadedModel) -> None:
         self.device = device
         self.model = model
+        self.seeded_choices_equal = False
         self._lock = asyncio.Lock()
         self._running: GenerationControl | None = None  # the control of the request holding the lock
         self._last_usage = None
@@ -78,14 +82,16 @@ class AsyncEngine:
         tools = [tool.to_dict() for tool in plan.prompt_tools]
         prompt = chat_prompt_ids(self.model, [m.to_dict() for m in request.messages], tools,
                                  request.parse_special_tokens, request.enable_thinking)
-        job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt), plan)
+        job = await with_compiled_grammar(self.model, make_job(self.model, request, prompt, self.seeded_choices_equal),
+                                          plan)
         job = with_cpu_sampler(job, cpu_sampler)
         stream = self._locked(chat_chunks(self.model, job, control, self._record_stats(len(job.prompt))), control)
         return stream if request.stream else fold_chat_chunks([c async for c in stream])
 
     async def _completion(self, control: GenerationControl, cpu_sampler: CpuSampler | None, /, **fields: Any):
         request = CompletionRequest.from_dict(fields)
-        job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt, request.parse_special_tokens))
+        job = make_job(self.model, request, text_prompt_ids(self.model, request.prompt, request.parse_special_tokens),
+                       self.seeded_choices_equal)
         job = with_cpu_sampler(await with_compiled_grammar(self.model, job, output_plan(request)), cpu_sampler)
         stream = self._locked(completion_chunks(self.model, job, control, self._record_stats(len(job.prompt))),
                               control)

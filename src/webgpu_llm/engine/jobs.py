@@ -38,9 +38,11 @@ class Job:
     compiled_grammar: Any = None  # the grammar backend's compiled form of plan.grammar
     grammar_init_s: float = 0.0  # compile time (about 0 when the cache had it)
     echo: str = ""  # text completions with echo: the prompt text, sent before each choice's text
+    equal_choices: bool = False  # every choice draws the same random stream (WebLLM's seed with n)
 
     def choice_sampling(self, index: int) -> SamplingSetup:
-        return replace(self.sampling, stream_index=index, grammar=self.compiled_grammar is not None)
+        stream = 0 if self.equal_choices else index
+        return replace(self.sampling, stream_index=stream, grammar=self.compiled_grammar is not None)
 
     async def choice_constraint(self, model: LoadedModel) -> Constraint | None:
         """A fresh matcher at the start of the grammar, for one choice."""
@@ -88,8 +90,11 @@ def text_prompt_ids(model: LoadedModel, prompt: str, parse_special_tokens: bool 
     return ids
 
 
-def make_job(model: LoadedModel, request, prompt: list[int]) -> Job:
-    """Request fields (None = the model's default from mlc-chat-config.json) -> a Job."""
+def make_job(model: LoadedModel, request, prompt: list[int], seeded_choices_equal: bool = False) -> Job:
+    """Request fields (None = the model's default from mlc-chat-config.json) -> a Job.
+
+    With a `seed` and n > 1, each choice draws its own random stream (OpenAI's n samples), or,
+    with `seeded_choices_equal`, all draw the seed's one stream and so are equal (WebLLM's)."""
     chat = model.chat_config
     vocab = model.config.vocab_size
     for token in request.logit_bias or {}:
@@ -111,7 +116,9 @@ def make_job(model: LoadedModel, request, prompt: list[int]) -> Job:
         top_logprobs=(request.top_logprobs or 0) if request.logprobs else None,
     )
     return Job(prompt, request.n or 1, max_new, list(request.stop or []), bool(request.ignore_eos), sampling,
-               request.include_usage or not request.stream, echo=request.prompt if getattr(request, "echo", False) else "")
+               request.include_usage or not request.stream,
+               echo=request.prompt if getattr(request, "echo", False) else "",
+               equal_choices=seeded_choices_equal and request.seed is not None)
 
 
 def with_cpu_sampler(job: Job, cpu_sampler: CpuSampler | None) -> Job:
