@@ -118,7 +118,9 @@ def test_a_stream_comes_through_as_it_is_generated(cluster):
         if chunk.choices and chunk.choices[0].delta.content:
             arrivals.append(time.monotonic() - started)
     assert len(arrivals) >= 8
-    assert arrivals[-1] - arrivals[0] > 0.25 * arrivals[-1], (
+    # Decoding 24 tokens takes a good part of a second here; a buffered answer arrives at once
+    # (its first and last pieces within milliseconds), whatever the time to the first token.
+    assert arrivals[-1] - arrivals[0] > 0.1, (
         f"the first token came at {arrivals[0]:.2f} s, the last at {arrivals[-1]:.2f} s: buffered")
 
 
