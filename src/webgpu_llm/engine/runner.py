@@ -195,17 +195,22 @@ class ModelRunner:
         self.kv_tokens = self.kv_tokens[:start]
         if start == 0:  # every position is written afresh: no older write can shadow one
             self.kv_written_end = 0
-        chunk = self.sizes.chunk
-        first = None
-        for begin in range(start, len(prompt), chunk):
-            piece = prompt[begin: begin + chunk]
-            if begin + chunk >= len(prompt):
-                first = self._batch_of(0, 0)
-            self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(piece)}I", *piece))
-            self._submit(self.graph.prefill_dispatches(len(piece), with_head=first is not None),
-                         sampling.step_params(begin, len(piece), 0), first)
+        first = self._batch_of(0, 0)
+        self._prefill_chunks(prompt[start:], start, sampling, 0, first)
         self.kv_tokens = list(prompt)
         return first
+
+    def _prefill_chunks(self, ids: list[int], start: int, sampling: SamplingSetup, step: int,
+                        batch: _Batch) -> None:
+        """Submit `ids` at positions start.. in prefill chunks; only the last chunk runs the
+        head, whose sampler writes step `step` and whose readback is `batch`."""
+        chunk = self.sizes.chunk
+        for begin in range(0, len(ids), chunk):
+            piece = ids[begin: begin + chunk]
+            last = begin + chunk >= len(ids)
+            self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(piece)}I", *piece))
+            self._submit(self.graph.prefill_dispatches(len(piece), with_head=last),
+                         sampling.step_params(start + begin, len(piece), step), batch if last else None)
 
     async def _read(self, batch: _Batch, with_logprobs: bool) -> list[SampledToken]:
         n = batch.end - batch.start + 1
@@ -360,13 +365,7 @@ class ModelRunner:
         self.check_fits(start + len(ids), 1)
         self._batches_issued += 1
         batch = _Batch(step, step, self._staging[self._batches_issued % len(self._staging)])
-        chunk = self.sizes.chunk
-        for begin in range(0, len(ids), chunk):
-            piece = ids[begin: begin + chunk]
-            last = begin + chunk >= len(ids)
-            self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(piece)}I", *piece))
-            self._submit(self.graph.prefill_dispatches(len(piece), with_head=last),
-                         sampling.step_params(start + begin, len(piece), step), batch if last else None)
+        self._prefill_chunks(ids, start, sampling, step, batch)
         self.kv_tokens = self.kv_tokens + list(ids)
         return batch
 

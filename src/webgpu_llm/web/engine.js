@@ -6,7 +6,7 @@
 import { GpuBridge } from "./bridge.js";
 import { findModelRecord, modelBaseUrl } from "./config.js";
 import { FeatureNotSupportedError, InvalidRequestError, deserializeError } from "./errors.js";
-import { decodeLogits, processorSampler, sampleToken } from "./logit_processor.js";
+import { processorSampler } from "./logit_processor.js";
 import { prebuiltAppConfig } from "./prebuilt_app_config.js";
 import { startRuntime } from "./runtime.js";
 
@@ -199,10 +199,7 @@ export class MLCEngine {
     const processor = this._logitProcessor(modelId);
     if (!processor) return unwrap(await host.forward_tokens_and_sample(ids, Boolean(isPrefill), modelId ?? null));
     const step = unwrap(await host.forward_tokens_logits(ids, Boolean(isPrefill), modelId ?? null));
-    const logits = processor.processLogits(decodeLogits(step.logits));
-    const token = sampleToken(logits, step.temperature, step.top_p);
-    processor.processSampledToken(token);
-    return token;
+    return processorSampler(processor)(step.logits, step.temperature, step.top_p);
   }
 
   /** Stop the running generation after its current token (finish_reason "abort"). */
