@@ -26,6 +26,7 @@ async function main() {
     // all optional; WebLLM's example asks for 256 tokens, a few show the same on a CPU adapter
     n: 3,
     temperature: 1.5,
+    seed: 7, // not in WebLLM's example: one answer for the browser test to check
     max_tokens: 12,
     logit_bias: BANNED_TOKENS,
     logprobs: true,

@@ -19,6 +19,7 @@ async function main() {
     ],
     logprobs: true,
     top_logprobs: 2,
+    seed: 7, // not in WebLLM's example: one answer for the browser test to check
     max_tokens: 16, // WebLLM's example lets it run to the end; a few tokens show the same
   };
 

@@ -44,6 +44,12 @@ def assert_usage(usage, choices: int = 1):
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
 
+def text_of(entries) -> str:
+    """The text that logprobs entries spell: their bytes joined (a character may span tokens,
+    whose own `token` strings then hold replacement characters)."""
+    return b"".join(bytes(entry["bytes"]) for entry in entries).decode("utf-8", errors="replace")
+
+
 def test_get_started_example(browser, served):
     output, _ = run_example(browser, served, "get-started")
     reply = output["reply"]
@@ -52,7 +58,7 @@ def test_get_started_example(browser, served):
     for choice in reply["choices"]:
         assert choice["finish_reason"] in ("stop", "length") and choice["message"]["role"] == "assistant"
         content = choice["logprobs"]["content"]
-        assert "".join(entry["token"] for entry in content) == choice["message"]["content"]
+        assert text_of(content) == choice["message"]["content"]
         assert all(len(entry["top_logprobs"]) == 2 and entry["logprob"] <= 0 for entry in content)
         # logit_bias -100 on "Hello" and "Hi": never sampled (greedy SmolLM2 opens with "Hello")
         assert not {"Hello", "Hi"} & {entry["token"] for entry in content}, content
@@ -75,7 +81,7 @@ def test_streaming_example(browser, served):
     assert content_chunks[-1]["choices"][0]["finish_reason"] in ("stop", "length")
     entries = [entry for chunk in content_chunks if chunk["choices"][0].get("logprobs")
                for entry in chunk["choices"][0]["logprobs"]["content"]]
-    assert "".join(entry["token"] for entry in entries) == output["message"]
+    assert text_of(entries) == output["message"]
     # completion_tokens counts a stop token too, which has no text and no logprobs entry
     assert len(entries) <= last["usage"]["completion_tokens"] <= len(entries) + 1
     assert all(len(entry["top_logprobs"]) == 2 for entry in entries)
