@@ -33,7 +33,7 @@ async function main() {
   // WebLLM's example leaves the choice to the model ("auto"); SmolLM2-135M mostly answers in
   // text then, so the first round requires a call (grammar-forced) and asks for one.
   const first = await engine.chat.completions.create({
-    stream: false, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 64,
+    stream: false, messages, tools, tool_choice: "required", parallel_tool_calls: false, max_tokens: 64, seed: 7,
   });
   const call = first.choices[0].message.tool_calls[0];
   const args = JSON.parse(call.function.arguments);
@@ -41,10 +41,11 @@ async function main() {
   messages.push(first.choices[0].message,
                 { role: "tool", tool_call_id: call.id, content: JSON.stringify(result) });
 
-  // The answer streams, as WebLLM's example does.
+  // The answer streams, as WebLLM's example does. Both rounds are seeded (the chat config
+  // samples), so the example prints one answer run after run.
   let answer = "";
   for await (const chunk of await engine.chat.completions.create({
-    stream: true, messages, tools, tool_choice: "none", max_tokens: 48,
+    stream: true, messages, tools, tool_choice: "none", max_tokens: 48, seed: 7,
   })) {
     answer += chunk.choices[0]?.delta?.content ?? "";
     setLabel("output-label", answer);
