@@ -14,11 +14,12 @@ from webgpu_llm.kernels.step_params import StepParams
 STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC
 
 
-def run_kernel(device, variant, inputs: dict, outputs: dict, workgroups, params: StepParams | None = None,
+def run_kernel(device, variant, inputs: dict, outputs: dict, workgroups, params: StepParams | bytes | None = None,
                read=None) -> dict[str, np.ndarray]:
     """inputs: name -> array (uploaded as bytes); outputs: name -> (dtype, shape), zero-filled.
 
-    A binding named `params` gets `params` packed into a uniform buffer.
+    A binding named `params` gets `params` packed into a uniform buffer (bytes as given: a
+    batched step's BatchParams, step_params.pack_batch).
     Returns every output (and every input named in `read`, for in-place kernels).
     """
     buffers, shapes = {}, {}
@@ -33,8 +34,9 @@ def run_kernel(device, variant, inputs: dict, outputs: dict, workgroups, params:
         device.write_buffer(buffers[name], 0, bytes(buffers[name].size))
         shapes[name] = (np.dtype(dtype), shape)
     if "params" in variant.bindings:
-        buffers["params"] = device.create_buffer(StepParams.SIZE, BufferUsage.UNIFORM | BufferUsage.COPY_DST, "params")
-        device.write_buffer(buffers["params"], 0, (params or StepParams()).pack())
+        data = params if isinstance(params, bytes) else (params or StepParams()).pack()
+        buffers["params"] = device.create_buffer(len(data), BufferUsage.UNIFORM | BufferUsage.COPY_DST, "params")
+        device.write_buffer(buffers["params"], 0, data)
     pipeline = device.create_pipeline(variant)
     group = device.create_bind_group(pipeline, {n: buffers[n] for n in variant.bindings})
     wanted = list(outputs) + list(read or ())

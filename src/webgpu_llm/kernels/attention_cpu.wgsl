@@ -13,13 +13,21 @@
 // keys (the workgroup's range; a lane gives the keys it does not see weight 0),
 // which makes every K/V load one load for the whole workgroup.
 //
+// BATCHED (decode only, TOKENS = 1): query t is row t of a batched step, the next
+// token of its own sequence, at params.rows[t].pos over its own pages.
+//
 // Defines: H, KVH, DH, D4 = DH/4, G = H/KVH, PAGE, LAYER_PAGES, SCALE, SOFTCAP
-// (f32), WINDOW, TOKENS, WORKGROUP = G * TOKENS.
+// (f32), WINDOW, TOKENS, WORKGROUP = G * TOKENS; BATCH with BATCHED.
 
 #include "step_params.wgsl"
 #include "attention_keys.wgsl"
 
+#if BATCHED
+#include "batch_params.wgsl"
+@group(0) @binding(0) var<uniform> params: BatchParams;                // N rows, each its own position
+#else
 @group(0) @binding(0) var<uniform> params: StepParams;                 // pos, num_tokens = T
+#endif
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;         // (T, H, DH/4) rotated queries
 @group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;   // (pages, KVH, PAGE, DH/4)
 @group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;   // (pages, KVH, PAGE, DH/4)
@@ -28,7 +36,11 @@
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+#if BATCHED
+    let num_tokens = params.head.num_tokens;
+#else
     let num_tokens = params.num_tokens;
+#endif
     let t0 = wid.x * TOKENS;  // the workgroup's first query
     let kv = wid.y;
     if (t0 >= num_tokens) {  // uniform: the whole workgroup leaves
@@ -36,14 +48,21 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     }
     let h = kv * G + lid % G;
     let t = min(t0 + lid / G, num_tokens - 1u);  // lanes past T compute a copy, never stored
-    let q_pos = params.pos + t;
+#if BATCHED
+    let first_pos = params.rows[t0].pos;  // TOKENS = 1: the row's own sequence
+    table_base = params.rows[t0].table_base;
+#else
+    let first_pos = params.pos + t0;  // the position of query t0
+    table_base = params.table_base;
+#endif
+    let q_pos = first_pos + (t - t0);
     var qv: array<vec4<f32>, D4>;
     for (var i = 0u; i < D4; i++) {
         qv[i] = q[(t * H + h) * D4 + i] * SCALE;
     }
     // The keys any lane here sees: from its first query's first key to its last query.
-    let lowest = first_key(params.pos + t0);
-    let last = params.pos + min(t0 + TOKENS, num_tokens) - 1u;
+    let lowest = first_key(first_pos);
+    let last = first_pos + (min(t0 + TOKENS, num_tokens) - 1u - t0);
     var acc: array<vec4<f32>, D4>;
     var m = EMPTY;
     var l = 0.0;

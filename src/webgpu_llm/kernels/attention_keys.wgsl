@@ -8,9 +8,13 @@
 // finite value keeps the arithmetic free of inf - inf.
 const EMPTY: f32 = -3.4028234e38;
 
+// The first page_table entry of the query's sequence (params.table_base, or its batch row's),
+// set by each kernel's main before any cache_row.
+var<private> table_base: u32;
+
 // Row of position p for kv head `kv` in a cache of DH-wide rows (a ring of LAYER_PAGES pages).
 fn cache_row(p: u32, kv: u32) -> u32 {
-    return (page_table[(p / PAGE) % LAYER_PAGES] * KVH + kv) * PAGE + p % PAGE;
+    return (page_table[table_base + (p / PAGE) % LAYER_PAGES] * KVH + kv) * PAGE + p % PAGE;
 }
 
 // The first key the query at `pos` sees: pos - WINDOW + 1 with a sliding window, else 0.

@@ -17,13 +17,15 @@ VECTOR_FORMATS = ("F16", "BF16")
 
 def rope_kv_append_kernel(H: int, KVH: int, Dh: int, PAGE: int, *, layer_pages: int = 0,
                           vector: str = "F16", bias: bool = False, qk_norm: bool = False, eps: float = 1e-6,
-                          rope_scaling: dict[str, Any] | None = None) -> KernelVariant:
+                          rope_scaling: dict[str, Any] | None = None, batch: int = 0) -> KernelVariant:
     """H query heads, KVH key/value heads of Dh values; KV pages of PAGE positions.
 
     `layer_pages`: pages of this layer's cache (a ring for a windowed layer; 0: as many as
     the page table, which never wraps); `bias`: a qkv_bias binding (16-bit `vector` format);
     `qk_norm`: q_norm / k_norm bindings (RMSNorm per head with `eps`); `rope_scaling`: HF's,
-    read here for longrope's switch position and attention factor (inv_freq holds the rest)."""
+    read here for longrope's switch position and attention factor (inv_freq holds the rest);
+    `batch` >= 1: a batched decode step of up to `batch` rows (BatchParams), each token its own
+    sequence's."""
     if H < 1 or KVH < 1 or H % KVH:
         raise ValueError(f"heads H={H}, KVH={KVH}: both >= 1 and H a multiple of KVH")
     if Dh < 2 or Dh % 2:
@@ -35,12 +37,14 @@ def rope_kv_append_kernel(H: int, KVH: int, Dh: int, PAGE: int, *, layer_pages: 
     if bias and qk_norm:
         raise ValueError("bias and qk_norm together need 9 storage bindings; WebGPU's default limit is 8")
     longrope = _rope_type(rope_scaling) == "longrope"
+    batching = dict(BATCHED=True, BATCH=batch) if batch else dict(BATCHED=False)
     return KernelVariant.of("rope_kv_append.wgsl", H=H, KVH=KVH, DH=Dh, HALF=Dh // 2, PAGE=PAGE,
                             LAYER_PAGES=layer_pages or 0xFFFFFFFF, PAIRS=(H + 2 * KVH) * (Dh // 2),
                             WORKGROUP=WORKGROUP, BIAS=bias, QK_NORM=qk_norm, NORM_EPS=float(eps),
                             VECTOR_BF16=vector == "BF16", LONGROPE=longrope,
                             ORIGINAL=int(rope_scaling["original_max_position_embeddings"]) if longrope else 0,
-                            ROPE_SCALE=float(longrope_attention_factor(rope_scaling)) if longrope else 1.0)
+                            ROPE_SCALE=float(longrope_attention_factor(rope_scaling)) if longrope else 1.0,
+                            **batching)
 
 
 def rope_kv_append_workgroups(variant: KernelVariant, t: int) -> tuple[int, int, int]:

@@ -1,5 +1,6 @@
 // RoPE on q and k, then k and v appended to the paged KV cache, for the T
-// tokens of a step (token t is at position params.pos + t).
+// tokens of a step (token t is at position params.pos + t; BATCHED: row t of a
+// batched decode step, the next token of its own sequence at params.rows[t].pos).
 //
 // RoPE follows HF's rotate_half convention: element i pairs with i + Dh/2,
 //   out[i]        = x[i] cos(a) - x[i + Dh/2] sin(a)
@@ -12,7 +13,8 @@
 // One invocation per (token, head, pair i < Dh/2); heads 0..H-1 are queries,
 // H..H+KVH-1 keys, then KVH values (copied, not rotated).
 // Cache layout (LAYER_PAGES, KVH, PAGE, Dh): position p is in physical page
-// page_table[(p / PAGE) % LAYER_PAGES], slot p % PAGE. A layer with a sliding
+// page_table[table_base + (p / PAGE) % LAYER_PAGES], slot p % PAGE, where
+// table_base is where the sequence's entries start (params.table_base, a row's). A layer with a sliding
 // window keeps only LAYER_PAGES pages, a ring that holds the window of every
 // query of a chunk; other layers have a page per position and the modulo is a no-op.
 //
@@ -26,12 +28,18 @@
 //
 // Defines: H, KVH, DH, HALF = DH/2, PAGE, LAYER_PAGES, PAIRS = (H + 2 KVH) *
 // HALF (per token), WORKGROUP, ROPE_SCALE, ORIGINAL, NORM_EPS; flags BIAS,
-// QK_NORM, VECTOR_BF16 (bias and norm weights are bf16, else f16), LONGROPE.
+// QK_NORM, VECTOR_BF16 (bias and norm weights are bf16, else f16), LONGROPE,
+// BATCHED (with BATCH).
 
 #include "half.wgsl"
 #include "step_params.wgsl"
 
+#if BATCHED
+#include "batch_params.wgsl"
+@group(0) @binding(0) var<uniform> params: BatchParams;                // N rows, each its own position
+#else
 @group(0) @binding(0) var<uniform> params: StepParams;                 // pos, num_tokens = T
+#endif
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;             // (T, (H + 2 KVH) * DH): q, k, v heads
 @group(0) @binding(2) var<storage, read> inv_freq: array<f32>;        // (HALF,), LONGROPE (2, HALF)
 @group(0) @binding(3) var<storage, read_write> q: array<f32>;         // (T, H, DH) rotated
@@ -79,17 +87,17 @@ fn rotation(position: u32, freq: f32) -> vec2<f32> {
     return vec2<f32>(cos(r), sin(r)) * ROPE_SCALE;
 }
 
-fn frequency(i: u32) -> f32 {
+// `end`: one past the last position of the token's sequence in this step.
+fn frequency(i: u32, end: u32) -> f32 {
 #if LONGROPE
-    let long = params.pos + params.num_tokens > ORIGINAL;
-    return inv_freq[select(i, i + HALF, long)];
+    return inv_freq[select(i, i + HALF, end > ORIGINAL)];
 #else
     return inv_freq[i];
 #endif
 }
 
-fn cache_index(position: u32, kv_head: u32, i: u32) -> u32 {
-    let page = page_table[(position / PAGE) % LAYER_PAGES];
+fn cache_index(table_base: u32, position: u32, kv_head: u32, i: u32) -> u32 {
+    let page = page_table[table_base + (position / PAGE) % LAYER_PAGES];
     return ((page * KVH + kv_head) * PAGE + position % PAGE) * DH + i;
 }
 
@@ -97,12 +105,23 @@ fn cache_index(position: u32, kv_head: u32, i: u32) -> u32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let index = gid.x + gid.y * groups.x * WORKGROUP;  // workgroups past 65535 spill into y
     let t = index / PAIRS;
+#if BATCHED
+    if (t >= params.head.num_tokens) {
+        return;
+    }
+    let position = params.rows[t].pos;
+    let table_base = params.rows[t].table_base;
+    let end = position + 1u;
+#else
     if (t >= params.num_tokens) {
         return;
     }
+    let position = params.pos + t;
+    let table_base = params.table_base;
+    let end = params.pos + params.num_tokens;
+#endif
     let head = (index % PAIRS) / HALF;  // 0..H+2KVH-1
     let i = index % HALF;
-    let position = params.pos + t;
     let src0 = t * (PAIRS * 2u);
     var x0 = head_value(src0, head, i);
     var x1 = head_value(src0, head, i + HALF);
@@ -124,12 +143,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
 #endif
     if (head >= H + KVH) {
-        let dst = cache_index(position, head - H - KVH, i);
+        let dst = cache_index(table_base, position, head - H - KVH, i);
         v_cache[dst] = x0;
         v_cache[dst + HALF] = x1;
         return;
     }
-    let cs = rotation(position, frequency(i));
+    let cs = rotation(position, frequency(i, end));
     let y0 = x0 * cs.x - x1 * cs.y;
     let y1 = x1 * cs.x + x0 * cs.y;
     if (head < H) {
@@ -137,7 +156,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         q[dst] = y0;
         q[dst + HALF] = y1;
     } else {
-        let dst = cache_index(position, head - H, i);
+        let dst = cache_index(table_base, position, head - H, i);
         k_cache[dst] = y0;
         k_cache[dst + HALF] = y1;
     }

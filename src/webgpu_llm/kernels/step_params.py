@@ -27,10 +27,37 @@ class StepParams:
     num_top_logprobs: int = 0
     flags: int = 0
     history_capacity: int = 1
-    _pad0: int = 0
+    table_base: int = 0
     _pad1: int = 0
 
     SIZE = _LAYOUT.size
 
     def pack(self) -> bytes:
         return _LAYOUT.pack(*astuple(self))
+
+
+_ROW = struct.Struct("<4I")
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One row of a batched decode step (batch_params.wgsl): a sequence's next token."""
+
+    pos: int  # its query position: the sequence's tokens already in the KV cache
+    table_base: int  # first page_table entry of the sequence's pages
+    slot: int  # the sequence slot whose sampler state the row uses
+
+
+def batch_params_size(capacity: int) -> int:
+    return StepParams.SIZE + capacity * (_ROW.size + StepParams.SIZE)
+
+
+def pack_batch(rows: list[BatchRow], samplers: list[StepParams], capacity: int) -> bytes:
+    """BatchParams for len(rows) <= capacity rows; samplers[r] is row r's (its own step)."""
+    if not 1 <= len(rows) <= capacity or len(samplers) != len(rows):
+        raise ValueError(f"a batch of {len(rows)} rows and {len(samplers)} samplers; allowed 1..{capacity} of each")
+    empty = bytes(_ROW.size)
+    head = StepParams(num_tokens=len(rows)).pack()
+    table = b"".join(_ROW.pack(r.pos, r.table_base, r.slot, 0) for r in rows) + empty * (capacity - len(rows))
+    settings = b"".join(s.pack() for s in samplers) + bytes(StepParams.SIZE) * (capacity - len(rows))
+    return head + table + settings

@@ -16,6 +16,6 @@ struct StepParams {
     num_top_logprobs: u32,    // 0..20; top alternatives written per step
     flags: u32,               // bit 0: logit bias buffer active; bit 1: write logprobs
     history_capacity: u32,    // slots in the token history ring
-    _pad0: u32,
+    table_base: u32,          // first page_table entry of the sequence's pages (a batch slot's)
     _pad1: u32,
 }
