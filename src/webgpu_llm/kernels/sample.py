@@ -1,7 +1,8 @@
 """The GPU sampler (`sample.wgsl`): variant, dispatch size, and its RNG in Python.
 
 One workgroup picks the next token from the LM head's logits and writes it
-where the next step's embedding lookup reads it (DESIGN.md, decision 5).
+where the next step's embedding lookup reads it (DESIGN.md, decision 5); a
+batched decode step runs one such workgroup per row (`sample_kernel(batch=...)`).
 `uniform_draw` is bit-for-bit the kernel's draw, so the engine and the tests
 can predict which token a seed picks.
 """
@@ -20,14 +21,28 @@ LOGPROB_ROW = 1 + 2 * MAX_TOP_LOGPROBS  # f32/u32 slots per step in logprob_out
 _MASK32 = 0xFFFFFFFF
 
 
-def sample_kernel(vocab: int, subgroups: bool, *, workgroup: int = WORKGROUP) -> KernelVariant:
-    """The sampler for a vocabulary of `vocab` tokens; `workgroup` must be a power of two."""
+def sample_kernel(vocab: int, subgroups: bool, batch: int = 0, *, workgroup: int = WORKGROUP) -> KernelVariant:
+    """The sampler for a vocabulary of `vocab` tokens; `workgroup` must be a power of two.
+
+    `batch` >= 1: the batched sampler of a batched decode step, for up to `batch` rows and
+    `batch` sequence slots (BatchParams at binding 0; layouts in sample.wgsl), dispatched
+    as sample_workgroups(rows); each row's results are the unbatched kernel's bit for bit."""
     if vocab < 1:
         raise ValueError(f"vocab must be >= 1, got {vocab}")
     if workgroup < 1 or workgroup & (workgroup - 1) or workgroup > 1024:
         raise ValueError(f"workgroup must be a power of two in 1..1024, got {workgroup}")
+    if batch < 0:
+        raise ValueError(f"batch must be >= 0 (0: unbatched), got {batch}")
+    batching = dict(BATCHED=True, BATCH=batch) if batch else dict(BATCHED=False)
     return KernelVariant.of("sample.wgsl", VOCAB=vocab, WORKGROUP=workgroup, MAX_TOP=MAX_TOP_LOGPROBS,
-                            SUBGROUPS=bool(subgroups))
+                            SUBGROUPS=bool(subgroups), **batching)
+
+
+def sample_workgroups(rows: int) -> tuple[int, int, int]:
+    """A batched sampler's dispatch: one workgroup per row of the step (rows >= 1)."""
+    if rows < 1:
+        raise ValueError(f"a batched step samples rows >= 1, got {rows}")
+    return (rows, 1, 1)
 
 
 def mask_words(vocab: int) -> int:

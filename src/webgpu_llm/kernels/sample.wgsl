@@ -32,6 +32,24 @@
 // the workgroup-memory tree when they are not.
 
 #include "step_params.wgsl"
+#if BATCHED
+// BATCHED (define BATCH, the batch capacity): a batched decode step, one
+// workgroup per row r < N = batch.head.num_tokens, dispatched as (N, 1, 1).
+// Row r samples with batch.samplers[r] and the state of its sequence slot
+// s = batch.rows[r].slot, exactly as the unbatched kernel does for one
+// sequence (same code per workgroup, so the same bits). Layouts:
+//   logits (N, VOCAB) by row; logit_bias, generated_counts, processed
+//   (BATCH, VOCAB) by slot; token_masks (BATCH, 2, MASK_WORDS) by slot;
+//   history (BATCH, history_capacity) by slot; by row, and so only rows < N
+//   written: tokens (BATCH,), row r's id at [r] (the next step's embedding
+//   reads it there), and logprob_out (BATCH, LOGPROB_ROW), not a ring (the
+//   CPU reads rows 0..N-1 back every step).
+// Two rows of one step must not share a slot (their counts would race).
+// The helpers that read settings take them as a `params` argument: a private
+// copy would be non-uniform to WGSL's uniformity analysis (all mutable
+// module-scope variables are), and their branches hold barriers.
+#include "batch_params.wgsl"
+#endif
 
 const FLAG_LOGIT_BIAS: u32 = 1u;
 const FLAG_LOGPROBS: u32 = 2u;
@@ -45,7 +63,11 @@ const NO_ID: u32 = 0xffffffffu;
 const NEG_INF_BITS: u32 = 0xff800000u;
 const LOGPROB_ROW: u32 = 1u + 2u * MAX_TOP;
 
+#if BATCHED
+@group(0) @binding(0) var<uniform> batch: BatchParams;
+#else
 @group(0) @binding(0) var<uniform> params: StepParams;
+#endif
 @group(0) @binding(1) var<storage, read> logits: array<f32>;                // (VOCAB,) LM head output
 @group(0) @binding(2) var<storage, read> logit_bias: array<f32>;            // (VOCAB,)
 @group(0) @binding(3) var<storage, read_write> generated_counts: array<u32>; // (VOCAB,) this request
@@ -75,6 +97,11 @@ var<private> sg_size: u32;
 var<private> sg_lane: u32;
 var<private> max_logit: f32;
 var<private> temperature: f32;
+#if BATCHED
+var<private> row_base: u32;   // r * VOCAB: this row's logits
+var<private> slot_base: u32;  // s * VOCAB: its slot's logit_bias, generated_counts, processed
+var<private> mask_base: u32;  // s * 2 * MASK_WORDS: its slot's token_masks
+#endif
 
 // f32 -> u32 with the same order (-0 and +0 share one key, so ties are by id).
 fn order_key(x: f32) -> u32 {
@@ -87,11 +114,19 @@ fn key_value(k: u32) -> f32 {
 }
 
 fn in_prompt(i: u32) -> bool {
+#if BATCHED
+    return ((token_masks[mask_base + i / 32u] >> (i % 32u)) & 1u) != 0u;
+#else
     return ((token_masks[i / 32u] >> (i % 32u)) & 1u) != 0u;
+#endif
 }
 
 fn grammar_allows(i: u32) -> bool {
+#if BATCHED
+    return ((token_masks[mask_base + MASK_WORDS + i / 32u] >> (i % 32u)) & 1u) != 0u;
+#else
     return ((token_masks[MASK_WORDS + i / 32u] >> (i % 32u)) & 1u) != 0u;
+#endif
 }
 
 // A token the sampler may choose (the grammar mask, where there is one).
@@ -100,12 +135,21 @@ fn is_allowed(x: f32) -> bool {
 }
 
 // Steps 1-3 for one token.
+#if BATCHED
+fn process_logit(i: u32, params: StepParams) -> f32 {
+    var x = logits[row_base + i];
+    if ((params.flags & FLAG_LOGIT_BIAS) != 0u) {
+        x += logit_bias[slot_base + i];
+    }
+    let count = generated_counts[slot_base + i];
+#else
 fn process_logit(i: u32) -> f32 {
     var x = logits[i];
     if ((params.flags & FLAG_LOGIT_BIAS) != 0u) {
         x += logit_bias[i];
     }
     let count = generated_counts[i];
+#endif
     let p = params.repetition_penalty;
     if (p != 1.0 && (count > 0u || in_prompt(i))) {
         x = select(x * p, x / p, x > 0.0);
@@ -243,7 +287,11 @@ fn survey(floor_key: u32, mid: u32, with_mass: bool) -> Survey {
     var down = 0u;
     var mass = 0.0;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
+#if BATCHED
+        let x = processed[slot_base + i];
+#else
         let x = processed[i];
+#endif
         let k = order_key(x);
         if (k >= mid) {
             count += 1u;
@@ -281,7 +329,11 @@ fn bisect(floor_key: u32, low: u32, high: u32, need_count: u32, need_mass: f32, 
 }
 
 // The smallest key a token needs to stay in the sampling set (top-k, then top-p).
+#if BATCHED
+fn keep_threshold(min_key: u32, max_key: u32, params: StepParams) -> u32 {
+#else
 fn keep_threshold(min_key: u32, max_key: u32) -> u32 {
+#endif
     var floor_key = min_key;
     if (params.top_k > 0u && params.top_k < VOCAB) {
         floor_key = bisect(0u, min_key, max_key, params.top_k, 0.0, false);
@@ -298,7 +350,11 @@ fn keep_threshold(min_key: u32, max_key: u32) -> u32 {
 fn greedy(max_key: u32) -> u32 {
     var first = NO_ID;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
+#if BATCHED
+        if (order_key(processed[slot_base + i]) == max_key) {
+#else
         if (order_key(processed[i]) == max_key) {
+#endif
             first = min(first, i);
         }
     }
@@ -315,7 +371,11 @@ fn draw(threshold: u32, u: f32) -> u32 {
     var own = 0.0;
     var last = 0u;  // the last kept id, for a draw that rounds up to the total
     for (var i = begin; i < end; i++) {
+#if BATCHED
+        let x = processed[slot_base + i];
+#else
         let x = processed[i];
+#endif
         if (order_key(x) >= threshold && is_allowed(x)) {
             own += weight(x);
             last = i;
@@ -337,7 +397,11 @@ fn draw(threshold: u32, u: f32) -> u32 {
     if (exclusive <= target_mass && target_mass < inclusive) {
         var run = 0.0;
         for (var i = begin; i < end; i++) {
+#if BATCHED
+            let x = processed[slot_base + i];
+#else
             let x = processed[i];
+#endif
             if (order_key(x) >= threshold && is_allowed(x)) {
                 run += weight(x);
                 pick = i;
@@ -357,7 +421,11 @@ fn pcg_hash(v: u32) -> u32 {
     return (word >> 22u) ^ word;
 }
 
+#if BATCHED
+fn uniform_draw(params: StepParams) -> f32 {
+#else
 fn uniform_draw() -> f32 {
+#endif
     let h = pcg_hash(pcg_hash(pcg_hash(params.seed) ^ params.seed_hi) ^ params.step);
     return f32(h >> 8u) * (1.0 / 16777216.0);  // 24 bits: exact in f32, < 1
 }
@@ -367,7 +435,11 @@ fn uniform_draw() -> f32 {
 fn log_partition() -> f32 {
     var own = 0.0;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
+#if BATCHED
+        own += exp(processed[slot_base + i] - max_logit);
+#else
         own += exp(processed[i] - max_logit);
+#endif
     }
     return max_logit + log(reduce_sum(own));
 }
@@ -378,7 +450,11 @@ fn ranks_after(k: u32, i: u32, prev_key: u32, prev_id: u32) -> bool {
 }
 
 // Repeated selection of the next largest logit, one pair per round.
+#if BATCHED
+fn write_top_logprobs(row: u32, log_z: f32, params: StepParams) {
+#else
 fn write_top_logprobs(row: u32, log_z: f32) {
+#endif
     let wanted = min(params.num_top_logprobs, MAX_TOP);
     var prev_key = 0xffffffffu;
     var prev_id = NO_ID;
@@ -387,13 +463,21 @@ fn write_top_logprobs(row: u32, log_z: f32) {
         if (r < wanted) {
             var best = 0u;
             for (var i = lid; i < VOCAB; i += WORKGROUP) {
+#if BATCHED
+                let k = order_key(processed[slot_base + i]);
+#else
                 let k = order_key(processed[i]);
+#endif
                 if (ranks_after(k, i, prev_key, prev_id)) { best = max(best, k); }
             }
             let best_key = combine_u(0u, 0xffffffffu, best).z;
             var first = NO_ID;
             for (var i = lid; i < VOCAB; i += WORKGROUP) {
+#if BATCHED
+                let k = order_key(processed[slot_base + i]);
+#else
                 let k = order_key(processed[i]);
+#endif
                 if (k == best_key && ranks_after(k, i, prev_key, prev_id)) { first = min(first, i); }
             }
             id = combine_u(0u, first, 0u).y;
@@ -414,7 +498,19 @@ fn main(@builtin(local_invocation_index) local_index: u32,
         @builtin(subgroup_size) subgroup_size: u32,
         @builtin(subgroup_invocation_id) subgroup_lane: u32,
 #endif
+#if BATCHED
+        @builtin(workgroup_id) workgroup: vec3<u32>,
+#endif
 ) {
+#if BATCHED
+    let batch_row = workgroup.x;
+    if (batch_row >= batch.head.num_tokens) { return; }  // uniform: the whole workgroup leaves
+    let params = batch.samplers[batch_row];  // uniform, as the branches around barriers need
+    let seq_slot = batch.rows[batch_row].slot;
+    row_base = batch_row * VOCAB;
+    slot_base = seq_slot * VOCAB;
+    mask_base = seq_slot * 2u * MASK_WORDS;
+#endif
     lid = local_index;
 #if SUBGROUPS
     sg_size = subgroup_size;
@@ -424,8 +520,13 @@ fn main(@builtin(local_invocation_index) local_index: u32,
     var low = 0xffffffffu;
     var high = 0u;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
+#if BATCHED
+        let x = process_logit(i, params);
+        processed[slot_base + i] = x;
+#else
         let x = process_logit(i);
         processed[i] = x;
+#endif
         low = min(low, order_key(x));
         high = max(high, order_key(x));
     }
@@ -438,21 +539,39 @@ fn main(@builtin(local_invocation_index) local_index: u32,
     if (params.temperature <= 0.0) {
         chosen = greedy(range.z);
     } else {
+#if BATCHED
+        chosen = draw(keep_threshold(range.y, range.z, params), uniform_draw(params));
+#else
         chosen = draw(keep_threshold(range.y, range.z), uniform_draw());
+#endif
     }
 
     let slot = params.step % max(params.history_capacity, 1u);
     if ((params.flags & FLAG_LOGPROBS) != 0u) {
         let log_z = log_partition();
+#if BATCHED
+        let row = batch_row * LOGPROB_ROW;
+        write_top_logprobs(row, log_z, params);
+        if (lid == 0u) {
+            logprob_out[row] = bitcast<u32>(processed[slot_base + chosen] - log_z);
+        }
+#else
         let row = slot * LOGPROB_ROW;
         write_top_logprobs(row, log_z);
         if (lid == 0u) {
             logprob_out[row] = bitcast<u32>(processed[chosen] - log_z);
         }
+#endif
     }
     if (lid == 0u) {
+#if BATCHED
+        tokens[batch_row] = chosen;
+        history[seq_slot * max(params.history_capacity, 1u) + slot] = chosen;
+        generated_counts[slot_base + chosen] += 1u;
+#else
         tokens[0] = chosen;
         history[slot] = chosen;
         generated_counts[chosen] += 1u;
+#endif
     }
 }
