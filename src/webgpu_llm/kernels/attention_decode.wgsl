@@ -23,28 +23,50 @@
 // key lanes, walks the chunk's V rows as vec4 (a row is read by neighbouring
 // invocations: coalesced), and the lanes' sums meet in workgroup memory.
 //
+// BATCHED (continuous batching): B = params.head.num_tokens rows, each the next
+// token of its own sequence: row r's query is q row r, at params.rows[r].pos, its
+// pages from page_table entry params.rows[r].table_base. Workgroup z is the row;
+// rows are stacked on the head axis (partials (B, H, ...) = (B*H, ...), out
+// (B, H*DH)), so row r computes exactly what the unbatched kernel does for it.
+// Rows z >= B (a dispatch sized for the batch capacity) return.
+//
 // Defines: H, KVH, DH, D4 = DH/4, G = H/KVH, HB (query heads per workgroup,
 // divides G), HEAD_BLOCKS = G/HB, PAGE, CHUNK (= WORKGROUP of partial),
 // KEY_LANES = max(1, WORKGROUP / D4), MAX_CHUNKS, SCALE, SOFTCAP (f32), WINDOW,
 // LAYER_PAGES, WORKGROUP,
-// PRESENT_WORDS; flags MERGE (the merge entry and its bindings, else
-// partial), SUBGROUPS (partial only).
+// PRESENT_WORDS; BATCH (BATCHED: the capacity, rows in BatchParams); flags MERGE
+// (the merge entry and its bindings, else partial), SUBGROUPS (partial only), BATCHED.
 
 #include "step_params.wgsl"
 
+#if BATCHED
+#include "batch_params.wgsl"
+
+@group(0) @binding(0) var<uniform> params: BatchParams;                  // rows[r].pos, .table_base
+#else
 @group(0) @binding(0) var<uniform> params: StepParams;                   // pos: the query's position
+#endif
 #if MERGE
-@group(0) @binding(1) var<storage, read> partial_out: array<f32>;       // (H, MAX_CHUNKS, DH)
-@group(0) @binding(2) var<storage, read> partial_max: array<f32>;       // (H, MAX_CHUNKS)
-@group(0) @binding(3) var<storage, read> partial_sum: array<f32>;       // (H, MAX_CHUNKS)
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;         // (H * DH,)
+@group(0) @binding(1) var<storage, read> partial_out: array<f32>;       // (H, MAX_CHUNKS, DH); BATCHED (B, H, ...)
+@group(0) @binding(2) var<storage, read> partial_max: array<f32>;       // (H, MAX_CHUNKS); BATCHED (B, H, ...)
+@group(0) @binding(3) var<storage, read> partial_sum: array<f32>;       // (H, MAX_CHUNKS); BATCHED (B, H, ...)
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;         // (H * DH,); BATCHED (B, H * DH)
 
 const EMPTY: f32 = -3.4028234e38;  // an empty partial's max, as in attention_keys.wgsl
 
 @compute @workgroup_size(WORKGROUP)
 fn merge(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+#if BATCHED
+    if (wid.z >= params.head.num_tokens) {
+        return;
+    }
+    let h = wid.z * H + wid.x;  // head wid.x of row wid.z
+    let pos = params.rows[wid.z].pos;
+#else
     let h = wid.x;
-    let used = min(params.pos / CHUNK + 1u, MAX_CHUNKS);  // chunks holding keys 0..pos
+    let pos = params.pos;
+#endif
+    let used = min(pos / CHUNK + 1u, MAX_CHUNKS);  // chunks holding keys 0..pos
     let row = h * MAX_CHUNKS;
     var m = EMPTY;
     for (var c = 0u; c < used; c++) {
@@ -65,13 +87,13 @@ fn merge(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: 
 #else
 #include "attention_keys.wgsl"
 
-@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;           // (H, DH/4) rotated query
+@group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;           // (H, DH/4) rotated query; BATCHED (B, H, DH/4)
 @group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;     // (pages, KVH, PAGE, DH/4)
 @group(0) @binding(3) var<storage, read> v_cache: array<vec4<f32>>;     // (pages, KVH, PAGE, DH/4)
-@group(0) @binding(4) var<storage, read> page_table: array<u32>;        // (pages,) logical -> physical
-@group(0) @binding(5) var<storage, read_write> partial_out: array<vec4<f32>>; // (H, MAX_CHUNKS, DH/4)
-@group(0) @binding(6) var<storage, read_write> partial_max: array<f32>; // (H, MAX_CHUNKS)
-@group(0) @binding(7) var<storage, read_write> partial_sum: array<f32>; // (H, MAX_CHUNKS)
+@group(0) @binding(4) var<storage, read> page_table: array<u32>;        // (entries,) logical -> physical, from table_base
+@group(0) @binding(5) var<storage, read_write> partial_out: array<vec4<f32>>; // (H, MAX_CHUNKS, DH/4); BATCHED (B, H, ...)
+@group(0) @binding(6) var<storage, read_write> partial_max: array<f32>; // (H, MAX_CHUNKS); BATCHED (B, H, ...)
+@group(0) @binding(7) var<storage, read_write> partial_sum: array<f32>; // (H, MAX_CHUNKS); BATCHED (B, H, ...)
 
 var<workgroup> q_block: array<vec4<f32>, HB * D4>;   // the HB queries, times SCALE
 var<workgroup> probs: array<f32, HB * CHUNK>;        // exp(s - m) per (head, key)
@@ -152,19 +174,33 @@ fn partial(@builtin(local_invocation_index) lid: u32,
 #if !SUBGROUPS
     let lane = 0u;
 #endif
+#if BATCHED
+    if (wid.z >= params.head.num_tokens) {  // uniform: the whole workgroup leaves
+        return;
+    }
+    let pos = params.rows[wid.z].pos;
+    table_base = params.rows[wid.z].table_base;
+#else
+    let pos = params.pos;
+    table_base = params.table_base;
+#endif
     let chunk = wid.x;
     let kv = wid.y / HEAD_BLOCKS;
+#if BATCHED
+    let h0 = wid.z * H + kv * G + (wid.y % HEAD_BLOCKS) * HB;  // row wid.z's heads follow the earlier rows'
+#else
     let h0 = kv * G + (wid.y % HEAD_BLOCKS) * HB;  // first query head of this block
+#endif
     let start = chunk * CHUNK;
-    let first = first_key(params.pos);
-    if (start > params.pos || start + CHUNK <= first) {  // uniform: the whole workgroup leaves
+    let first = first_key(pos);
+    if (start > pos || start + CHUNK <= first) {  // uniform: the whole workgroup leaves
         if (lid < HB) {
             partial_max[(h0 + lid) * MAX_CHUNKS + chunk] = EMPTY;
             partial_sum[(h0 + lid) * MAX_CHUNKS + chunk] = 0.0;
         }
         return;
     }
-    let count = min(CHUNK, params.pos + 1u - start);  // keys of this chunk at or before pos
+    let count = min(CHUNK, pos + 1u - start);  // keys of this chunk at or before pos
 
     for (var i = lid; i < HB * D4; i += WORKGROUP) {
         q_block[i] = q[h0 * D4 + i] * SCALE;

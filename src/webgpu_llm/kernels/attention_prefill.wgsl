@@ -56,6 +56,7 @@ fn stage_keys(first: u32, lowest: u32, last: u32, kv: u32, lid: u32, values: boo
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+    table_base = params.table_base;
     let q0 = wid.x * BQ;
     let h = wid.y;
     let kv = h / G;

@@ -1,4 +1,5 @@
-"""Decode GEMV: y = W x for one token, and its dispatch size.
+"""Decode GEMV: y = W x for one token (or, batched, one token of each of B sequences), and its
+dispatch size.
 
 Two kernels over the same bindings and dot products (gemv_bindings.wgsl,
 gemv_dot.wgsl): `gemv.wgsl` for GPUs, where a workgroup shares each row and
@@ -57,11 +58,15 @@ ACTIVATIONS = ("silu", "gelu_tanh")  # the gate's activation with `swiglu` (GELU
 
 def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool = False, swiglu: bool = False,
                 x_last_row: bool = False, norm: str | None = None, eps: float = 1e-5,
-                rows: int | None = None, cpu: bool = False, activation: str = "silu") -> KernelVariant:
+                rows: int | None = None, cpu: bool = False, activation: str = "silu",
+                batched: bool = False) -> KernelVariant:
     """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = act(gate) * up,
     act being `activation` ("silu", or "gelu_tanh" for Gemma's GeGLU).
 
     `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
+    `batched`: x (B, K) -> y (B, N) for B = params.num_tokens rows (a batched decode step; `params`
+    may be its BatchParams, which starts with a StepParams), each row exactly as the unbatched
+    kernel computes it alone; epilogues apply per row; dispatch gemv_workgroups(variant, B);
     `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`;
     `cpu`: the adapter is a CPU, so gemv_cpu.wgsl (`subgroups` unused there); `rows` overrides the
     output rows per workgroup (gemv.wgsl) or per invocation (gemv_cpu.wgsl), for tests and sweeps.
@@ -74,10 +79,12 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
         raise ValueError(f"gemv needs rows >= 1, got {rows}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; allowed: {ACTIVATIONS}")
+    if batched and x_last_row:
+        raise ValueError("gemv: batched reads every row of x, x_last_row only the last; pick one")
     defines: dict[str, Any] = dict(
         N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=-(-k // 8), ALIGNED=k % 8 == 0,
         ACCUMULATE=accumulate, SWIGLU=swiglu, GELU_TANH=swiglu and activation == "gelu_tanh",
-        X_LAST_ROW=x_last_row, NORM=norm is not None,
+        X_LAST_ROW=x_last_row, BATCHED=batched, HAS_PARAMS=x_last_row or batched, NORM=norm is not None,
         NORM_BF16=norm == "BF16", **weight_flags(fmt))
     if norm is not None:
         defines["EPS"] = float(eps)
@@ -102,6 +109,11 @@ def _gpu_variant(defines: dict[str, Any], rows: int | None, subgroups: bool) -> 
         WORKGROUP=workgroup, PRESENT_WORDS=-(-workgroup // 32), SUBGROUPS=subgroups, **defines)
 
 
-def gemv_workgroups(variant: KernelVariant) -> tuple[int, int, int]:
-    """One workgroup per block of outputs (ROWS, or WORKGROUP * ROWS on CPUs); more than 65535 spill into y."""
-    return grid(dict(variant.defines)["BLOCKS"])
+def gemv_workgroups(variant: KernelVariant, rows: int = 1) -> tuple[int, int, int]:
+    """One workgroup per block of outputs (ROWS, or WORKGROUP * ROWS on CPUs) and row of x; more
+    than 65535 spill into y. `rows` > 1 (batched only): the batch rows the dispatch covers, at least
+    params.num_tokens (a dispatch recorded for the batch capacity serves any smaller batch)."""
+    d = dict(variant.defines)
+    if rows < 1 or (rows > 1 and not d["BATCHED"]):
+        raise ValueError(f"gemv_workgroups: rows={rows}; allowed 1, or any >= 1 for a batched variant")
+    return grid(d["BLOCKS"] * rows)

@@ -15,11 +15,17 @@
 // OCTETS = ceil(K/8), ROWS, ACC_ROWS, SLOTS (ACC_ROWS, +1 with NORM), BLOCKS =
 // ceil(N/ROWS), WORKGROUP (a power of two), PRESENT_WORDS = ceil(WORKGROUP/32);
 // flags W_Q4F16 | W_Q4F32 | W_F16 | W_BF16, QUANTIZED, ALIGNED (K % 8 == 0: vec4
-// reads of x and of 16-bit rows), SUBGROUPS, ACCUMULATE, SWIGLU, X_LAST_ROW; NORM
+// reads of x and of 16-bit rows), SUBGROUPS, ACCUMULATE, SWIGLU, X_LAST_ROW,
+// BATCHED, HAS_PARAMS (X_LAST_ROW or BATCHED: `params` is bound); NORM
 // (x is first RMS-normalized with `norm_weight`, HF's LlamaRMSNorm, EPS;
 // NORM_BF16 picks its 16-bit format): decode fuses each RMSNorm into the product
 // that reads it, one dispatch fewer; its sum of x*x is reduced in slot ACC_ROWS
 // of SLOTS, beside the dot products (gemv_dot.wgsl says why that is exact).
+// BATCHED (continuous batching): B = params.num_tokens rows, x (B, K) -> y (B, N),
+// one workgroup per (block, row): workgroup b * B + r computes block b of row r,
+// so the B workgroups reading one block's weights run side by side and all but
+// the first find them in L2. Workgroups past BLOCKS * B (a dispatch sized for
+// more rows) return.
 
 #include "step_params.wgsl"
 #include "gemv_bindings.wgsl"
@@ -64,7 +70,13 @@ fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(subgroup_invocation_id) lane: u32,
 #endif
 ) {
+#if BATCHED
+    let flat = wid.x + wid.y * groups.x;  // past 65535 spill into y
+    let block = flat / params.num_tokens;
+    batch_row = flat % params.num_tokens;
+#else
     let block = wid.x + wid.y * groups.x;  // blocks past 65535 spill into y
+#endif
     if (block >= BLOCKS) {
         return;
     }

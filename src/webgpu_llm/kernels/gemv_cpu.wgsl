@@ -11,6 +11,8 @@
 // Defines: as gemv.wgsl for N, K, GROUPS, K8, OCTETS and the flags (no
 // SUBGROUPS); ROWS (outputs per invocation), ACC_ROWS (ROWS, 2*ROWS with SWIGLU:
 // gate and up rows), WORKGROUP, BLOCKS = ceil(N / (WORKGROUP * ROWS)).
+// BATCHED: B = params.num_tokens rows, x (B, K) -> y (B, N); workgroup b * B + r
+// computes block b of row r (as in gemv.wgsl).
 
 #include "step_params.wgsl"
 #include "gemv_bindings.wgsl"
@@ -20,7 +22,13 @@
 fn main(@builtin(local_invocation_index) lid: u32,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(num_workgroups) groups: vec3<u32>) {
+#if BATCHED
+    let flat = wid.x + wid.y * groups.x;  // past 65535 spill into y
+    let block = flat / params.num_tokens;
+    batch_row = flat % params.num_tokens;
+#else
     let block = wid.x + wid.y * groups.x;  // blocks past 65535 spill into y
+#endif
     let first = (block * WORKGROUP + lid) * ROWS;  // this invocation's first output
     if (block >= BLOCKS || first >= N) {
         return;

@@ -15,16 +15,24 @@
 #if NORM
 var<private> squares: f32;  // this invocation's share of sum(x*x) over the octets it read
 #endif
+#if BATCHED
+// The workgroup's row of the batch (set by main): it reads row batch_row of x and writes that row
+// of y, through the same loops as a single token, so each row's result is bit for bit the same.
+var<private> batch_row: u32;
+#endif
 
 struct Octet {
     lo: vec4<f32>,
     hi: vec4<f32>,
 }
 
-// Where x's row starts: the last of params.num_tokens rows (X_LAST_ROW), else 0.
+// Where x's row starts: the last of params.num_tokens rows (X_LAST_ROW), row batch_row
+// (BATCHED), else 0.
 fn x_row_start() -> u32 {
 #if X_LAST_ROW
     return (params.num_tokens - 1u) * K;
+#elif BATCHED
+    return batch_row * K;
 #else
     return 0u;
 #endif
@@ -172,13 +180,22 @@ fn rms_scale(sum_squares: f32) -> f32 {
 
 // y[n] from output n's full dot products: `value` (the gate row with SWIGLU), `up` (read
 // only with SWIGLU), each scaled by `scale` (rms_scale), plus y[n] with ACCUMULATE.
+// BATCHED: output n of row batch_row, y[batch_row * N + n].
 fn store_output(n: u32, value: f32, up: f32, scale: f32) {
     var v = value * scale;
 #if SWIGLU
     v = gate_activation(v) * up * scale;
 #endif
+#if BATCHED
+    let at = batch_row * N + n;
+#if ACCUMULATE
+    v += y[at];
+#endif
+    y[at] = v;
+#else
 #if ACCUMULATE
     v += y[n];  // residual add fused into o_proj / down_proj
 #endif
     y[n] = v;
+#endif
 }
