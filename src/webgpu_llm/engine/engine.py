@@ -2,8 +2,9 @@
 
 `AsyncEngine` is the engine; `Engine` is the same thing for synchronous
 code, driving a private event loop. One request runs at a time (one model,
-one KV cache); a second waits for the first. Each request has its own
-GenerationControl: `interrupt_generate()` stops the running one only, and
+one KV cache) and a second waits for the first, unless `max_batch` > 1: then up to
+that many decode together (engine/batching.py). Each request has its own
+GenerationControl: `interrupt_generate()` stops the running ones only, and
 `create_with_control(control, ...)` lets a caller (the server, when a client
 leaves) stop its own request whether it runs or still waits.
 
@@ -15,7 +16,7 @@ leaves) stop its own request whether it runs or still waits.
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
+from contextlib import aclosing, nullcontext
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
 
@@ -36,14 +37,16 @@ CHAT_CONFIG = "mlc-chat-config.json"
 class AsyncEngine:
     def __init__(self, model: str | Path | None = None, *, device: Device | None = None, adapter: str | None = None,
                  context_window_size: int | None = None, prefill_chunk_size: int | None = None,
-                 progress: Progress | None = None):
-        """Load `model` (a folder, a cached id or an embedded id; default SmolLM2-135M q4f16_1)."""
+                 progress: Progress | None = None, max_batch: int = 1):
+        """Load `model` (a folder, a cached id or an embedded id; default SmolLM2-135M q4f16_1).
+        `max_batch`: requests that decode together (continuous batching); 1: one at a time."""
         if device is None:
             from ..gpu.native import NativeDevice
 
             device = NativeDevice(adapter)
         self._attach(device, load_model(resolve_model_folder(model), device, context_window_size=context_window_size,
-                                        prefill_chunk_size=prefill_chunk_size, progress=progress))
+                                        prefill_chunk_size=prefill_chunk_size, progress=progress,
+                                        max_batch=max_batch))
 
     @classmethod
     def from_loaded(cls, device: Device, model: LoadedModel, seeded_choices_equal: bool = False) -> "AsyncEngine":
@@ -60,7 +63,7 @@ class AsyncEngine:
         self.model = model
         self.seeded_choices_equal = False
         self._lock = asyncio.Lock()
-        self._running: GenerationControl | None = None  # the control of the request holding the lock
+        self._running: set[GenerationControl] = set()  # the controls of the requests generating now
         self._last_usage = None
         self._forward = ForwardSession(model)  # forwardTokensAndSample's sequence and stats
         self._forward_was_last = False  # runtime_stats_text reports forward calls, not the last request
@@ -99,14 +102,25 @@ class AsyncEngine:
 
     async def _locked(self, stream: AsyncIterator, control: GenerationControl) -> AsyncIterator:
         # aclosing: a stream abandoned early finishes its generation (steps in flight, KV
-        # accounting) before the lock lets the next request in.
-        async with self._lock, aclosing(stream):
-            self._running = control
+        # accounting) before the lock lets the next request in. With a batch scheduler the
+        # requests run side by side and the scheduler takes them in.
+        async with self._turn(), aclosing(stream):
+            self._running.add(control)
             try:
                 async for chunk in stream:
                     yield chunk
             finally:
-                self._running = None
+                self._running.discard(control)
+
+    def _turn(self):
+        """What a request holds while it runs: the engine to itself, or with a scheduler nothing
+        (the scheduler admits it; `alone()` for what it runs by itself)."""
+        return nullcontext() if self.model.scheduler is not None else self._lock
+
+    def _exclusive(self):
+        """The runner to one caller: the lock, or the scheduler's batch emptied first."""
+        scheduler = self.model.scheduler
+        return scheduler.alone() if scheduler is not None else self._lock
 
     def _record_stats(self, prompt_tokens: int):
         def record(choices: list[ChoiceStats]) -> None:
@@ -119,28 +133,30 @@ class AsyncEngine:
         """WebLLM's forwardTokensAndSample: a forward pass over `input_ids` (a new sequence
         when `is_prefill`, else appended to the current one), then one token sampled with the
         model's chat config."""
-        async with self._lock:
+        async with self._exclusive():
             self._forward_was_last = True
             return await self._forward.sample(input_ids, is_prefill)
 
     async def forward_tokens_logits(self, input_ids: list[int], is_prefill: bool) -> tuple[bytes, SamplingSetup]:
         """The same forward pass, returning its (vocab,) f32 logits for the caller to sample
         (a page's LogitProcessor), with the chat config's sampling settings to sample by."""
-        async with self._lock:
+        async with self._exclusive():
             self._forward_was_last = True
             return await self._forward.logits(input_ids, is_prefill), self._forward.sampling
 
     # ------------------------------------------------------------ control
     def interrupt_generate(self) -> None:
-        """Stop the running generation after the current token (finish_reason "abort");
+        """Stop the running generations after their current token (finish_reason "abort");
         requests waiting for their turn are not touched."""
-        if self._running is not None:
-            self._running.interrupt()
+        for control in list(self._running):
+            control.interrupt()
 
     def reset_chat(self, keep_stats: bool = False) -> None:
         """Forget the KV cache of earlier turns; the next request prefills from scratch.
         The last request's speed stays for runtime_stats_text() when `keep_stats`."""
         self.model.runner.reset()
+        if self.model.scheduler is not None:
+            self.model.scheduler.forget()
         if not keep_stats:
             self._last_usage = None
             self._forward.reset()
@@ -148,6 +164,8 @@ class AsyncEngine:
     def unload(self) -> None:
         """Give the model's GPU memory back: weights destroyed, activations and KV cache to the pool."""
         runner = self.model.runner
+        if self.model.scheduler is not None:
+            self.model.scheduler.release()
         runner.release()
         for buffer in runner.graph.weights.values():
             self.device.destroy_buffer(buffer)

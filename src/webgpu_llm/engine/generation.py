@@ -47,7 +47,7 @@ class ChoiceStats:
     masks: int = 0
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: the engine keeps the running ones in a set
 class GenerationControl:
     """One request's stop switch, read once per token: set by interrupt() (the engine's
     interrupt_generate() for the running request, the server when its client leaves)."""
@@ -61,7 +61,7 @@ class GenerationControl:
 async def generate_choice(model: LoadedModel, prompt: list[int], sampling: SamplingSetup, max_new: int,
                           stop_strings: list[str], ignore_eos: bool, control: GenerationControl,
                           stats: ChoiceStats, constraint: Constraint | None = None) -> AsyncIterator[Piece]:
-    runner, tokenizer = model.runner, model.tokenizer
+    runner, tokenizer = model.scheduler or model.runner, model.tokenizer
     stats.prompt_tokens = len(prompt)
     stats.prefilled_tokens = len(prompt) - runner.reusable_prefix(prompt)
     stats.started = time.perf_counter()

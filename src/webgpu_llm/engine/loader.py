@@ -11,6 +11,7 @@ from ..conversation import ConvTemplate
 from ..embeddings.encoder_config import MODEL_TYPE as ENCODER_MODEL_TYPE
 from ..gpu.device import Buffer, Device
 from ..grammar.matcher import GrammarBackend
+from ..model.batch_graph import BatchingNotSupported
 from ..model.config import ModelConfig, ModelConfigError
 from ..model.family import Family
 from ..model.registry import UnsupportedModelError, family_for_model_type
@@ -18,6 +19,7 @@ from ..protocol.errors import InvalidRequestError
 from ..tokenizer import Tokenizer
 from ..weights.artifact import Artifact, open_artifact, verify_shards
 from ..weights.upload import load_weights_native
+from .batching import BatchScheduler
 from .runner import ModelRunner
 
 Progress = Callable[[float, str], None]  # (fraction 0..1, text), like WebLLM's initProgressCallback
@@ -33,6 +35,8 @@ class LoadedModel:
     template: ConvTemplate
     runner: ModelRunner
     load_seconds: float
+    # Concurrent requests decoding together (engine/batching.py); None: one request at a time.
+    scheduler: BatchScheduler | None = None
     # Makes the grammar engine on first use: llguidance natively, xgrammar in the browser.
     grammar_factory: Callable[["LoadedModel"], Awaitable[GrammarBackend]] | None = None
     _grammar: GrammarBackend | None = field(default=None, repr=False)
@@ -59,7 +63,9 @@ class LoadedModel:
 
 
 def load_model(folder: Path, device: Device, *, context_window_size: int | None = None,
-               prefill_chunk_size: int | None = None, progress: Progress | None = None) -> LoadedModel:
+               prefill_chunk_size: int | None = None, progress: Progress | None = None,
+               max_batch: int = 1) -> LoadedModel:
+    """`max_batch` > 1: up to that many requests decode together (continuous batching)."""
     started = time.perf_counter()
     artifact = open_artifact(folder)
     family, config, context, chunk = model_settings(artifact, context_window_size, prefill_chunk_size)
@@ -72,7 +78,8 @@ def load_model(folder: Path, device: Device, *, context_window_size: int | None 
             progress(0.9 * done / total, f"loading weights: {done >> 20} of {total >> 20} MiB")
 
     weights = load_weights_native(device, artifact, on_bytes)
-    model = assemble_model(folder.name, artifact, device, family, config, weights, context, chunk, started)
+    model = assemble_model(folder.name, artifact, device, family, config, weights, context, chunk, started,
+                           max_batch)
     model.grammar_factory = native_grammar_backend
     if progress:
         progress(1.0, f"loaded {folder.name} in {model.load_seconds:.1f} s")
@@ -104,14 +111,24 @@ def model_settings(artifact: Artifact, context_window_size: int | None,
 
 
 def assemble_model(model_id: str, artifact: Artifact, device: Device, family: Family, config: ModelConfig,
-                   weights: dict[str, Buffer], context: int, chunk: int, started: float) -> LoadedModel:
+                   weights: dict[str, Buffer], context: int, chunk: int, started: float,
+                   max_batch: int = 1) -> LoadedModel:
     """Weights are on the device: build the graph and read the tokenizer and template."""
+    if max_batch < 1:
+        raise InvalidRequestError(f"max_batch must be at least 1, got {max_batch}", param="max_batch")
     runner = ModelRunner(device, config, family.architecture(config), weights, artifact.chat_config["quantization"],
-                         context, chunk)
+                         context, chunk, sequences=max_batch)
     tokenizer = Tokenizer.from_file(artifact.folder / "tokenizer.json")
     template = ConvTemplate.from_dict(artifact.chat_config["conv_template"])
+    scheduler = None
+    if max_batch > 1:
+        try:
+            scheduler = BatchScheduler(runner, max_batch)
+        except BatchingNotSupported as e:
+            runner.release()
+            raise InvalidRequestError(f"{model_id}: {e}", param="max_batch") from e
     return LoadedModel(model_id, artifact, config, family, tokenizer, template, runner,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, scheduler=scheduler)
 
 
 def _bounded(name: str, wanted: int | None, model_max: int) -> int:

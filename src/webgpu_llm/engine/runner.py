@@ -108,11 +108,20 @@ class SampledToken:
     top: tuple[tuple[int, float], ...] = ()
 
 
+def sampled_with_logprobs(token: int, raw: bytes, offset: int) -> SampledToken:
+    """A token with its logprob row as the sampler writes it at `offset`: the chosen logprob,
+    then MAX_TOP_LOGPROBS (id, logprob) pairs."""
+    values = struct.unpack_from(f"<f{2 * MAX_TOP_LOGPROBS}f", raw, offset)
+    ids = struct.unpack_from(f"<{2 * MAX_TOP_LOGPROBS}I", raw, offset + 4)[0::2]
+    return SampledToken(token, values[0], tuple((ids[j], values[2 + 2 * j]) for j in range(MAX_TOP_LOGPROBS)))
+
+
 class ModelRunner:
     def __init__(self, device: Device, config: ModelConfig, arch: Architecture, weights: dict[str, Buffer],
-                 quantization: str, context_window: int, prefill_chunk: int):
+                 quantization: str, context_window: int, prefill_chunk: int, sequences: int = 1):
+        """`sequences`: page tables for that many sequences decoding together (engine/batching.py)."""
         self.device, self.config = device, config
-        self.sizes = GraphSizes(context_window, prefill_chunk)
+        self.sizes = GraphSizes(context_window, prefill_chunk, sequences)
         self.graph = ModelGraph(device, config, arch, weights, WeightFormats.of(quantization), self.sizes)
         self.graph.prefill_dispatches(self.sizes.chunk)  # compile prefill pipelines at load, not in a request
         self.kv_tokens: list[int] = []  # the tokens whose keys/values the cache holds, in order
@@ -212,20 +221,21 @@ class ModelRunner:
             self._submit(self.graph.prefill_dispatches(len(piece), with_head=last),
                          sampling.step_params(start + begin, len(piece), step), batch if last else None)
 
+    def prefill_chunk(self, ids: list[int], start: int, table_base: int) -> None:
+        """Positions start.. of the sequence whose page-table entries begin at `table_base`, no
+        head: a batched sequence's prompt before it joins (engine/batching.py)."""
+        self.device.write_buffer(self.graph.tokens, 0, struct.pack(f"<{len(ids)}I", *ids))
+        self.device.write_buffer(self.graph.params, 0,
+                                 StepParams(pos=start, num_tokens=len(ids), table_base=table_base).pack())
+        self.device.submit(self.graph.prefill_dispatches(len(ids), with_head=False), [])
+
     async def _read(self, batch: _Batch, with_logprobs: bool) -> list[SampledToken]:
         n = batch.end - batch.start + 1
         raw = await self.device.read_buffer(batch.staging)
         tokens = struct.unpack_from(f"<{n}I", raw, 0)
         if not with_logprobs:
             return [SampledToken(t) for t in tokens]
-        out = []
-        for i, token in enumerate(tokens):
-            row = READ_EVERY * 4 + i * LOGPROB_SLOT
-            values = struct.unpack_from(f"<f{2 * MAX_TOP_LOGPROBS}f", raw, row)
-            ids = struct.unpack_from(f"<{2 * MAX_TOP_LOGPROBS}I", raw, row + 4)[0::2]
-            out.append(SampledToken(token, values[0],
-                                    tuple((ids[j], values[2 + 2 * j]) for j in range(MAX_TOP_LOGPROBS))))
-        return out
+        return [sampled_with_logprobs(token, raw, READ_EVERY * 4 + i * LOGPROB_SLOT) for i, token in enumerate(tokens)]
 
     async def generate(self, prompt: list[int], sampling: SamplingSetup, max_new: int,
                        constraint: Constraint | None = None) -> AsyncIterator[SampledToken]:

@@ -39,6 +39,7 @@ MAX_TOP_LOGPROBS = 20
 class GraphSizes:
     context: int  # KV positions available
     chunk: int  # largest prefill chunk
+    sequences: int = 1  # page tables: sequences decoding together (continuous batching), each its own
 
     @property
     def pages(self) -> int:
@@ -99,7 +100,7 @@ class ModelGraph:
             self._buffer("partial_sum", c.num_attention_heads * chunks * f32)               # (H, chunks)
         self.inv_freq = {rope: self._buffer(f"inv_freq_{i}", len(self._frequencies(rope)) * f32)  # (Dh/2,) per rope
                          for i, rope in enumerate(self.arch.ropes)}
-        self._buffer("page_table", s.pages * 4)                                          # (pages,) u32
+        self._buffer("page_table", s.sequences * s.pages * 4)          # (sequences, pages) u32: logical -> physical
         row_bytes = c.num_key_value_heads * PAGE_SIZE * c.head_dim * f32  # one page: (KVH, PAGE, Dh)
         self.layer_pages = [s.layer_pages(layer) for layer in self.arch.layers]
         self.k_cache = [self._buffer(f"k_cache_{i}", n * row_bytes) for i, n in enumerate(self.layer_pages)]
@@ -120,8 +121,8 @@ class ModelGraph:
         for rope, buffer in self.inv_freq.items():
             values = self._frequencies(rope)
             self.device.write_buffer(buffer, 0, struct.pack(f"<{len(values)}f", *values))
-        # One sequence: logical page p is physical page p. The table keeps the
-        # kernels ready for sequences that share or reorder pages.
+        # One sequence: logical page p is physical page p. Batched sequences (model/batch_graph.py)
+        # get their own rows of the table, written as their pages are handed out.
         pages = self.sizes.pages
         self.device.write_buffer(self.page_table, 0, struct.pack(f"<{pages}I", *range(pages)))
 
