@@ -133,7 +133,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                               max_body_bytes=args.max_body_bytes,
                               api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
                               cors_origins=tuple(args.cors_origin or ()), max_concurrency=args.max_concurrency,
-                              prefill_chunk_size=args.prefill_chunk_size)
+                              prefill_chunk_size=args.prefill_chunk_size, max_batch=args.max_batch)
     app = build_app(settings)
     url = base_url(settings.host, settings.port)
     print(f"chat app: {url}/   OpenAI API: {url}/v1   default model: {app.state.models.default_id}")
@@ -181,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", action="store_true",
                    help="GPU time, bytes and GB/s per dispatch kind of one decode step (timestamp queries)")
     p.add_argument("--decode-tokens", type=int, default=128, help="decoded tokens (default 128)")
+    p.add_argument("--concurrency", type=int, default=1, metavar="N",
+                   help="also decode N streams at once (continuous batching) against one stream alone")
     p.add_argument("--adapter", help="substring of the adapter name to use (default: a real GPU if any)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--json-schema", metavar="FILE", help="also decode under this JSON Schema (same run)")
@@ -217,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prefill-chunk-size", type=int, metavar="N",
                    help="prompt tokens per prefill submission (default: each model's own); on a CPU adapter "
                         "a smaller chunk lets a stop or a shutdown in sooner")
+    p.add_argument("--max-batch", type=int, default=1, metavar="N",
+                   help="requests of one model that decode together, one step for all (continuous batching; "
+                        "default 1: one at a time, the others wait)")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("demo", help="answer a fixed question with the embedded default model")

@@ -35,11 +35,14 @@ class BenchResult:
     depth: int = 0  # with --depth: tokens of context before the timed decode
     decode_at_depth_tokens_per_s: float = 0.0
     profile: Any = None  # benchmarks/profile.StepProfile with --profile
+    concurrency: Any = None  # benchmarks/concurrency.ConcurrencyResult with --concurrency N > 1
 
     def to_dict(self) -> dict:
         out = asdict(self)
         if self.schema is not None:
             out["schema"]["fraction_of_free_decode"] = self.schema_fraction
+        if self.concurrency is not None:
+            out["concurrency"]["speedup"] = self.concurrency.speedup
         return out
 
     @property
@@ -60,7 +63,8 @@ class BenchResult:
             f"json schema: decode {self.schema.decoded_tokens} tokens at {self.schema.decode_tokens_per_s:,.1f} "
             f"tokens/s ({100 * self.schema_fraction:.1f}% of free decode), mask "
             f"{self.schema.mask_ms_per_token:.3f} ms/token on the CPU, compiled in {self.schema.grammar_init_s:.3f} s",
-        ]) + ([] if self.profile is None else [self.profile.format()]))
+        ]) + ([] if self.profile is None else [self.profile.format()])
+            + ([] if self.concurrency is None else [self.concurrency.format()]))
 
 
 def _sync(device: Device) -> None:
