@@ -49,7 +49,7 @@ def build_app(settings: ServerSettings) -> Starlette:
     """The app; `app.state.models` says what it serves, `app.state.engines` what it has loaded.
     Raises if the default model does not exist."""
     models = ServedModels(settings.cache_root, settings.model)
-    engines = EnginePool(models, settings.adapter, settings.prefill_chunk_size)
+    engines = EnginePool(models, settings.adapter, settings.prefill_chunk_size, settings.max_batch)
     api = OpenAIRoutes(models, engines, settings.max_body_bytes)
     wheel_name, wheel_bytes = wheel_filename(), build_wheel_bytes()
 

@@ -23,9 +23,10 @@ log = logging.getLogger("webgpu_llm.server")
 
 
 class EnginePool:
-    def __init__(self, models: ServedModels, adapter: str | None = None, prefill_chunk_size: int | None = None):
+    def __init__(self, models: ServedModels, adapter: str | None = None, prefill_chunk_size: int | None = None,
+                 max_batch: int = 1):
         self.models = models
-        self.adapter, self.prefill_chunk_size = adapter, prefill_chunk_size
+        self.adapter, self.prefill_chunk_size, self.max_batch = adapter, prefill_chunk_size, max_batch
         self._engines: dict[str, ThreadedEngine] = {}
         self._load_lock = asyncio.Lock()
 
@@ -53,6 +54,7 @@ class EnginePool:
             engine = AsyncEmbeddingEngine(folder, adapter=self.adapter)
             log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.load_seconds)
             return engine
-        engine = AsyncEngine(folder, adapter=self.adapter, prefill_chunk_size=self.prefill_chunk_size)
+        engine = AsyncEngine(folder, adapter=self.adapter, prefill_chunk_size=self.prefill_chunk_size,
+                             max_batch=self.max_batch)
         log.info("loaded %s on %s in %.1f s", model_id, engine.adapter_name, engine.model.load_seconds)
         return engine

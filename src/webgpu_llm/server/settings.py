@@ -27,6 +27,7 @@ class ServerSettings:
     examples_dir: Path | None = None  # pages served at /examples/ (same origin as /lib/); None: 404
     adapter: str | None = None  # substring of the WebGPU adapter name for the native engines
     prefill_chunk_size: int | None = None  # tokens per prefill submit; None: each model's own
+    max_batch: int = 1  # requests of one model decoding together (continuous batching); 1: one at a time
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     api_key: str | None = None  # /v1/ and /metrics need `Authorization: Bearer <api_key>`; None: open
     cors_origins: tuple[str, ...] = ()  # origins whose pages may call the API (CORS); "*" for any
@@ -40,6 +41,8 @@ class ServerSettings:
             raise ValueError(f"max_body_bytes must be at least 1, got {self.max_body_bytes}")
         if self.prefill_chunk_size is not None and self.prefill_chunk_size < 1:
             raise ValueError(f"prefill_chunk_size must be at least 1, got {self.prefill_chunk_size}")
+        if self.max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {self.max_batch}")
         if self.max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {self.max_concurrency}")
         if self.api_key is not None and not self.api_key.strip():
