@@ -6,6 +6,7 @@ longrope, whose frequencies switch once the sequence passes the original length 
 cached before the switch keep their rotation, in HF's cache as in ours). Windows (24) are
 smaller than the prompt, so windowed layers read their KV ring after it wrapped."""
 
+import asyncio
 import json
 
 import numpy as np
@@ -14,6 +15,9 @@ import torch
 
 from reference import assert_logits_match, our_greedy_logits
 from webgpu_llm.convert.pipeline import convert
+from webgpu_llm.engine.loader import load_model
+from webgpu_llm.engine.runner import SamplingSetup
+from webgpu_llm.protocol.errors import InvalidRequestError
 from webgpu_llm.weights.artifact import open_artifact
 
 DECODE_STEPS = 16
@@ -117,3 +121,26 @@ def test_tiny_model_matches_transformers(family, tmp_path, device):
         assert_logits_match(ours, theirs, f"{family} step {step}", TOLERANCE)
         assert token == int(np.argmax(theirs)), f"{family} step {step}"
     assert len(tokens) == DECODE_STEPS + 1
+    check_batched(family, tmp_path / "mlc", device, prompt, tokens)
+
+
+def check_batched(family: str, folder, device, prompt: list[int], tokens: list[int]) -> None:
+    """Continuous batching (max_batch=2): the family's greedy tokens for the prompt, in a batch
+    beside another prompt, are the ones above; windowed or post-normed families are refused."""
+    load = dict(context_window_size=256, prefill_chunk_size=16, max_batch=2)
+    if family in ("mistral", "gemma2", "gemma3"):
+        with pytest.raises(InvalidRequestError, match="continuous batching does not support") as refused:
+            load_model(folder, device, **load)
+        assert refused.value.param == "max_batch"
+        return
+    scheduler = load_model(folder, device, **load).scheduler
+
+    async def greedy(ids):
+        return [s.token async for s in scheduler.generate(ids, SamplingSetup(), DECODE_STEPS + 1)]
+
+    async def together():
+        return await asyncio.gather(greedy(prompt), greedy(prompt[7:40]))
+
+    ours, other = asyncio.run(together())
+    assert ours == tokens, family
+    assert other == asyncio.run(greedy(prompt[7:40])), family
