@@ -116,3 +116,38 @@ def test_a_follow_up_turn_prefills_only_what_is_new(batched):
 
     usage = run(scenario())
     assert usage.extra["prefill_tokens"] < usage.prompt_tokens - 10, usage
+
+
+def test_a_waiting_grammar_request_goes_before_requests_that_come_after_it(batched):
+    """Once a request that runs alone waits, newer requests wait behind it instead of joining
+    the batch (which would keep the batch from ever emptying)."""
+    events = []
+
+    async def plain(name: str, max_tokens: int):
+        stream = await batched.chat.completions.create(
+            messages=[{"role": "user", "content": "Count from one to forty."}], max_tokens=max_tokens,
+            stream=True, temperature=0)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                events.append(("first", name))
+                break
+        async for _ in stream:
+            pass
+        events.append(("end", name))
+
+    async def structured():
+        await ask(batched, {"content": "A JSON object, please.", "temperature": 0,
+                            "response_format": {"type": "json_object"}}, 8)
+        events.append(("end", "grammar"))
+
+    async def scenario():
+        running = asyncio.ensure_future(plain("running", 24))
+        while ("first", "running") not in events:
+            await asyncio.sleep(0.01)
+        grammar = asyncio.ensure_future(structured())
+        await asyncio.sleep(0.05)  # the grammar request waits for the batch to empty
+        later = asyncio.ensure_future(plain("later", 4))
+        await asyncio.gather(running, grammar, later)
+
+    run(scenario())
+    assert events.index(("end", "running")) < events.index(("end", "grammar")) < events.index(("first", "later"))

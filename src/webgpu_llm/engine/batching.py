@@ -140,14 +140,18 @@ class BatchScheduler:
     async def alone(self):
         """Hold the runner with the batch empty: its single-sequence path on slot 0's table
         (identity), every slot's cache forgotten."""
-        self._alone_waiting += 1
+        self._alone_waiting += 1  # until the batch is empty: no request joins it meanwhile
         try:
             await self._alone.acquire()
+            try:
+                while self._task is not None:
+                    await self._idle.wait()
+            except BaseException:
+                self._alone.release()
+                raise
         finally:
             self._alone_waiting -= 1
         try:
-            while self._task is not None:
-                await self._idle.wait()
             self.forget()
             self._write_table(self.slots[0], list(range(self.runner.sizes.pages)))
             yield
