@@ -55,7 +55,7 @@ def run_batched_and_alone(device, kernel, fmt, n, k, options, *, seed=0, rows=No
             outputs["y"] = (np.float32, (len(x_rows), n))
         return run_kernel(device, variant, inputs, outputs, grid, params, read=["y"] if accumulate else None)["y"]
 
-    batched = gemv_kernel(n, k, fmt, **kernel, **options, rows=rows, batched=True)
+    batched = gemv_kernel(n, k, fmt, **kernel, **options, rows=rows, batched=CAPACITY)
     y = run(batched, x, y0, workgroups or gemv_workgroups(batched, CAPACITY), batch_params())
     alone = gemv_kernel(n, k, fmt, **kernel, **options, rows=rows)
     y_alone = np.concatenate([run(alone, x[r:r + 1], None if y0 is None else y0[r:r + 1], gemv_workgroups(alone),
@@ -88,10 +88,12 @@ def test_batched_gemv_rows_equal_each_row_alone(device, kernel, fmt, epilogue, k
 
 @pytest.mark.parametrize("rows", [1, 4])
 def test_batched_gemv_row_blocks_and_a_grid_spilling_into_y(device, kernel, rows):
-    """Block b of row r is workgroup b * B + r counted over x + y * groups.x: a grid 5 wide covers
-    BLOCKS * B workgroups (the extra return), with 1 and 4 outputs per workgroup or invocation."""
-    variant = gemv_kernel(37, 72, "Q4F16", **kernel, rows=rows, batched=True)
-    total = dict(variant.defines)["BLOCKS"] * B
+    """Workgroups counted over x + y * groups.x: a grid 5 wide covers every block (gemv.wgsl: each
+    workgroup takes all rows of its block; gemv_cpu.wgsl: block b of row r is workgroup b * B + r),
+    the extra workgroups return, with 1 and 4 outputs per workgroup or invocation."""
+    variant = gemv_kernel(37, 72, "Q4F16", **kernel, rows=rows, batched=CAPACITY)
+    d = dict(variant.defines)
+    total = d["BLOCKS"] * (1 if d["MULTI_ROW"] else B)
     options = {"swiglu": True, "accumulate": True}
     y, y_alone, expected, tol = run_batched_and_alone(device, kernel, "Q4F16", 37, 72, options, seed=rows, rows=rows,
                                                       workgroups=(5, -(-total // 5) + 1, 1))
@@ -101,17 +103,21 @@ def test_batched_gemv_row_blocks_and_a_grid_spilling_into_y(device, kernel, rows
 
 def test_batched_gemv_variants_and_workgroups():
     alone = gemv_kernel(37, 72, "Q4F16", False)
-    batched = gemv_kernel(37, 72, "Q4F16", False, batched=True)
-    blocks = dict(batched.defines)["BLOCKS"]
+    batched = gemv_kernel(37, 72, "Q4F16", False, batched=CAPACITY)
+    on_cpu = gemv_kernel(37, 72, "Q4F16", False, batched=8, cpu=True)
+    blocks, cpu_blocks = dict(batched.defines)["BLOCKS"], dict(on_cpu.defines)["BLOCKS"]
     assert "params" not in alone.bindings and batched.bindings[-1] == "params"
-    assert gemv_kernel(37, 72, "F16", False, batched=True, norm="F16").bindings == (
+    assert gemv_kernel(37, 72, "F16", False, batched=CAPACITY, norm="F16").bindings == (
         "x", "weight", "y", "params", "norm_weight")
-    assert gemv_workgroups(batched, 8) == (blocks * 8, 1, 1) and gemv_workgroups(batched) == (blocks, 1, 1)
-    lm_head = gemv_kernel(128_256, 2048, "Q4F16", True, batched=True)  # 32064 blocks x 8 rows: past 65535
+    assert gemv_workgroups(batched, CAPACITY) == gemv_workgroups(batched) == (blocks, 1, 1)
+    assert gemv_workgroups(on_cpu, 8) == (cpu_blocks * 8, 1, 1) and gemv_workgroups(on_cpu) == (cpu_blocks, 1, 1)
+    with pytest.raises(ValueError, match="past the variant's batch"):
+        gemv_workgroups(batched, CAPACITY + 1)
+    lm_head = gemv_kernel(128_256, 2048, "Q4F16", True, batched=8, cpu=True, rows=1)  # 16032 blocks x 8 rows
     x, y, _ = gemv_workgroups(lm_head, 8)
     assert x <= 65535 and x * y >= dict(lm_head.defines)["BLOCKS"] * 8
     with pytest.raises(ValueError, match="x_last_row"):
-        gemv_kernel(37, 72, "Q4F16", False, batched=True, x_last_row=True)
+        gemv_kernel(37, 72, "Q4F16", False, batched=CAPACITY, x_last_row=True)
     with pytest.raises(ValueError, match="rows=2"):
         gemv_workgroups(alone, 2)
     with pytest.raises(ValueError, match="rows=0"):

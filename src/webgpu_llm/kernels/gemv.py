@@ -59,14 +59,16 @@ ACTIVATIONS = ("silu", "gelu_tanh")  # the gate's activation with `swiglu` (GELU
 def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool = False, swiglu: bool = False,
                 x_last_row: bool = False, norm: str | None = None, eps: float = 1e-5,
                 rows: int | None = None, cpu: bool = False, activation: str = "silu",
-                batched: bool = False) -> KernelVariant:
+                batched: int = 0) -> KernelVariant:
     """y (N,) = W (N, K) x (K,); with `swiglu` W has 2N rows (gate then up) and y = act(gate) * up,
     act being `activation` ("silu", or "gelu_tanh" for Gemma's GeGLU).
 
     `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
-    `batched`: x (B, K) -> y (B, N) for B = params.num_tokens rows (a batched decode step; `params`
-    may be its BatchParams, which starts with a StepParams), each row exactly as the unbatched
-    kernel computes it alone; epilogues apply per row; dispatch gemv_workgroups(variant, B);
+    `batched` >= 1: x (B, K) -> y (B, N) for B = params.num_tokens <= `batched` rows (a batched
+    decode step; `params` may be its BatchParams, which starts with a StepParams), each row exactly
+    as the unbatched kernel computes it alone; epilogues apply per row; gemv.wgsl reads each weight
+    once for all rows, gemv_cpu.wgsl takes a workgroup per (block, row); dispatch
+    gemv_workgroups(variant, B);
     `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`;
     `cpu`: the adapter is a CPU, so gemv_cpu.wgsl (`subgroups` unused there); `rows` overrides the
     output rows per workgroup (gemv.wgsl) or per invocation (gemv_cpu.wgsl), for tests and sweeps.
@@ -79,15 +81,20 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
         raise ValueError(f"gemv needs rows >= 1, got {rows}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; allowed: {ACTIVATIONS}")
+    if batched < 0:
+        raise ValueError(f"gemv: batched is a batch capacity >= 1, or 0; got {batched}")
     if batched and x_last_row:
         raise ValueError("gemv: batched reads every row of x, x_last_row only the last; pick one")
     defines: dict[str, Any] = dict(
         N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=-(-k // 8), ALIGNED=k % 8 == 0,
         ACCUMULATE=accumulate, SWIGLU=swiglu, GELU_TANH=swiglu and activation == "gelu_tanh",
-        X_LAST_ROW=x_last_row, BATCHED=batched, HAS_PARAMS=x_last_row or batched, NORM=norm is not None,
+        X_LAST_ROW=x_last_row, BATCHED=bool(batched), HAS_PARAMS=bool(x_last_row or batched),
+        MULTI_ROW=bool(batched) and not cpu, NORM=norm is not None,
         NORM_BF16=norm == "BF16", **weight_flags(fmt))
     if norm is not None:
         defines["EPS"] = float(eps)
+    if defines["MULTI_ROW"]:
+        defines["BATCH"] = int(batched)
     if cpu:
         accumulators = CPU_ACCUMULATORS_Q4 if defines["QUANTIZED"] else CPU_ACCUMULATORS_16BIT
         rows = rows or accumulators // (2 if swiglu else 1)
@@ -116,4 +123,8 @@ def gemv_workgroups(variant: KernelVariant, rows: int = 1) -> tuple[int, int, in
     d = dict(variant.defines)
     if rows < 1 or (rows > 1 and not d["BATCHED"]):
         raise ValueError(f"gemv_workgroups: rows={rows}; allowed 1, or any >= 1 for a batched variant")
+    if d["MULTI_ROW"]:  # gemv.wgsl batched: each workgroup takes every row of its block
+        if rows > d["BATCH"]:
+            raise ValueError(f"gemv_workgroups: rows={rows} past the variant's batch of {d['BATCH']}")
+        return grid(d["BLOCKS"])
     return grid(d["BLOCKS"] * rows)

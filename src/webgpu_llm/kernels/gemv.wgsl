@@ -21,11 +21,11 @@
 // NORM_BF16 picks its 16-bit format): decode fuses each RMSNorm into the product
 // that reads it, one dispatch fewer; its sum of x*x is reduced in slot ACC_ROWS
 // of SLOTS, beside the dot products (gemv_dot.wgsl says why that is exact).
-// BATCHED (continuous batching): B = params.num_tokens rows, x (B, K) -> y (B, N),
-// one workgroup per (block, row): workgroup b * B + r computes block b of row r,
-// so the B workgroups reading one block's weights run side by side and all but
-// the first find them in L2. Workgroups past BLOCKS * B (a dispatch sized for
-// more rows) return.
+// BATCHED (continuous batching): B = params.num_tokens <= BATCH rows, x (B, K) ->
+// y (B, N): a workgroup computes its block for every row, each invocation loading
+// a unit of weights once and dotting it with each row's x (gemv_dot.wgsl,
+// batch_row_sums), then the rows are reduced one after another; each row's sums
+// take the single-token kernel's steps in its order.
 
 #include "step_params.wgsl"
 #include "gemv_bindings.wgsl"
@@ -62,36 +62,10 @@ fn total(s: u32) -> f32 {
 #endif
 }
 
-@compute @workgroup_size(WORKGROUP)
-fn main(@builtin(local_invocation_index) lid: u32,
-        @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(num_workgroups) groups: vec3<u32>,
-#if SUBGROUPS
-        @builtin(subgroup_invocation_id) lane: u32,
-#endif
-) {
-#if BATCHED
-    let flat = wid.x + wid.y * groups.x;  // past 65535 spill into y
-    let block = flat / params.num_tokens;
-    batch_row = flat % params.num_tokens;
-#else
-    let block = wid.x + wid.y * groups.x;  // blocks past 65535 spill into y
-#endif
-    if (block >= BLOCKS) {
-        return;
-    }
-    var rows: array<u32, ACC_ROWS>;
-    for (var s = 0u; s < ACC_ROWS; s++) {
-        rows[s] = matrix_row(block, s);
-    }
-    let sums = row_sums(rows, lid, WORKGROUP);
-    var acc: array<f32, SLOTS>;
-    for (var s = 0u; s < ACC_ROWS; s++) {
-        acc[s] = sums[s];
-    }
-#if NORM
-    acc[ACC_ROWS] = squares;
-#endif
+// Reduces each slot of `acc` over the workgroup and writes the block's outputs (of batch
+// row batch_row when BATCHED). Every invocation calls it: it holds barriers.
+fn reduce_and_store(sums: array<f32, SLOTS>, lid: u32, lane: u32, block: u32) {
+    var acc = sums;
 #if SUBGROUPS
     // Cleared explicitly: lavapipe under wgpu-native was seen to start a workgroup
     // with stale bits here, although WGSL zero-initializes workgroup memory.
@@ -136,4 +110,54 @@ fn main(@builtin(local_invocation_index) lid: u32,
         store_output(n, total(lid), 0.0, scale);
 #endif
     }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn main(@builtin(local_invocation_index) lid: u32,
+        @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(num_workgroups) groups: vec3<u32>,
+#if SUBGROUPS
+        @builtin(subgroup_invocation_id) subgroup_lane: u32,
+#endif
+) {
+#if SUBGROUPS
+    let lane = subgroup_lane;
+#else
+    let lane = 0u;
+#endif
+    let block = wid.x + wid.y * groups.x;  // blocks past 65535 spill into y
+    if (block >= BLOCKS) {
+        return;
+    }
+    var rows: array<u32, ACC_ROWS>;
+    for (var s = 0u; s < ACC_ROWS; s++) {
+        rows[s] = matrix_row(block, s);
+    }
+#if BATCHED
+    // Every row of the batch: the block's weights are read once, each row reduced in turn.
+    let count = params.num_tokens;
+    let sums = batch_row_sums(rows, lid, WORKGROUP, count);
+    for (var r = 0u; r < count; r++) {
+        batch_row = r;
+        var acc: array<f32, SLOTS>;
+        for (var s = 0u; s < ACC_ROWS; s++) {
+            acc[s] = sums[r][s];
+        }
+#if NORM
+        acc[ACC_ROWS] = row_squares[r];
+#endif
+        reduce_and_store(acc, lid, lane, block);
+        workgroupBarrier();  // `partial` is reused by the next row
+    }
+#else
+    let sums = row_sums(rows, lid, WORKGROUP);
+    var acc: array<f32, SLOTS>;
+    for (var s = 0u; s < ACC_ROWS; s++) {
+        acc[s] = sums[s];
+    }
+#if NORM
+    acc[ACC_ROWS] = squares;
+#endif
+    reduce_and_store(acc, lid, lane, block);
+#endif
 }

@@ -108,12 +108,26 @@ fn word_dot(word: u32, xs: Octet) -> f32 {
     return dot(lo, xs.lo) + dot(hi, xs.hi);
 }
 
-// Dot of group g of row `row` with x (its four octets in xs), times the group's scale.
+// One 16-byte unit of a weight row: a q4 group's 32 codes and its scale.
+struct Unit {
+    words: vec4<u32>,
+    scale: f32,
+}
+
+fn unit_of(row: u32, g: u32) -> Unit {
+    return Unit(q_weight[row * GROUPS + g], q4_scale(row, g));
+}
+
+// Dot of a group with x (its four octets in xs), times the group's scale.
+fn unit_dot(u: Unit, xs: array<Octet, 4>) -> f32 {
+    let sum = word_dot(u.words.x, xs[0]) + word_dot(u.words.y, xs[1]) + word_dot(u.words.z, xs[2])
+        + word_dot(u.words.w, xs[3]);
+    return sum * u.scale;
+}
+
+// Dot of group g of row `row` with x.
 fn row_dot(row: u32, g: u32, xs: array<Octet, 4>) -> f32 {
-    let words = q_weight[row * GROUPS + g];
-    let sum = word_dot(words.x, xs[0]) + word_dot(words.y, xs[1]) + word_dot(words.z, xs[2])
-        + word_dot(words.w, xs[3]);
-    return sum * q4_scale(row, g);
+    return unit_dot(unit_of(row, g), xs);
 }
 #else
 fn half_value(word: u32, odd: bool) -> f32 {
@@ -124,12 +138,15 @@ fn half_value(word: u32, odd: bool) -> f32 {
 #endif
 }
 
-fn row_dot(row: u32, j: u32, xs: Octet) -> f32 {
+// One 16-byte unit of a weight row: an octet of 16-bit values, as f32.
+alias Unit = Octet;
+
+fn unit_of(row: u32, j: u32) -> Unit {
 #if ALIGNED
     let w = weight[row * (K / 8u) + j];
     let lo = vec4<f32>(half_value(w.x, false), half_value(w.x, true), half_value(w.y, false), half_value(w.y, true));
     let hi = vec4<f32>(half_value(w.z, false), half_value(w.z, true), half_value(w.w, false), half_value(w.w, true));
-    return dot(lo, xs.lo) + dot(hi, xs.hi);
+    return Octet(lo, hi);
 #else
     // Rows are not word aligned when K is odd: address each element.
     var v: array<f32, 8>;
@@ -138,8 +155,16 @@ fn row_dot(row: u32, j: u32, xs: Octet) -> f32 {
         let e = row * K + k;
         v[i] = half_value(weight[e >> 1u], (e & 1u) == 1u);
     }
-    return dot(vec4<f32>(v[0], v[1], v[2], v[3]), xs.lo) + dot(vec4<f32>(v[4], v[5], v[6], v[7]), xs.hi);
+    return Octet(vec4<f32>(v[0], v[1], v[2], v[3]), vec4<f32>(v[4], v[5], v[6], v[7]));
 #endif
+}
+
+fn unit_dot(u: Unit, xs: Octet) -> f32 {
+    return dot(u.lo, xs.lo) + dot(u.hi, xs.hi);
+}
+
+fn row_dot(row: u32, j: u32, xs: Octet) -> f32 {
+    return unit_dot(unit_of(row, j), xs);
 }
 #endif
 
@@ -166,6 +191,54 @@ fn row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32) -> array<f32, A
 #endif
     return acc;
 }
+
+#if MULTI_ROW
+// The squares of each batch row (NORM), kept while `squares` serves the row being read.
+var<private> row_squares: array<f32, BATCH>;
+
+// x's octets of unit u (a q4 group's four, or one) in the row starting at row_start.
+#if QUANTIZED
+fn unit_x(row_start: u32, g: u32) -> array<Octet, 4> {
+    return array<Octet, 4>(x_octet(row_start, 4u * g), x_octet(row_start, 4u * g + 1u),
+                           x_octet(row_start, 4u * g + 2u), x_octet(row_start, 4u * g + 3u));
+}
+#else
+fn unit_x(row_start: u32, j: u32) -> Octet {
+    return x_octet(row_start, j);
+}
+#endif
+
+// row_sums for each of the `count` rows of a batch's x at once: each weight unit is loaded once
+// and dotted with every row; row r's sums take the same steps in the same order as row_sums alone.
+fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
+                  count: u32) -> array<array<f32, ACC_ROWS>, BATCH> {
+    var acc: array<array<f32, ACC_ROWS>, BATCH>;
+#if QUANTIZED
+    let units = GROUPS;
+#else
+    let units = OCTETS;
+#endif
+    for (var u = first; u < units; u += stride) {
+        var w: array<Unit, ACC_ROWS>;
+        for (var s = 0u; s < ACC_ROWS; s++) {
+            w[s] = unit_of(rows[s], u);
+        }
+        for (var r = 0u; r < count; r++) {
+#if NORM
+            squares = row_squares[r];
+#endif
+            let xs = unit_x(r * K, u);
+#if NORM
+            row_squares[r] = squares;
+#endif
+            for (var s = 0u; s < ACC_ROWS; s++) {
+                acc[r][s] += unit_dot(w[s], xs);
+            }
+        }
+    }
+    return acc;
+}
+#endif
 
 // 1/rms(x) from sum(x*x) over K (HF's LlamaRMSNorm, EPS) with NORM, else 1.
 fn rms_scale(sum_squares: f32) -> f32 {

@@ -109,7 +109,7 @@ class BatchDecodeGraph:
         if norm_weight is not None:
             buffers["norm_weight"] = g.weights[norm_weight]
             norm = {"norm": g.formats.vector, "eps": g.config.rms_norm_eps}
-        variant = gemv.gemv_kernel(n_out, k, g.formats.matrix, g.subgroups, cpu=g.cpu_adapter, batched=True,
+        variant = gemv.gemv_kernel(n_out, k, g.formats.matrix, g.subgroups, cpu=g.cpu_adapter, batched=self.capacity,
                                    **norm, **epilogue)
         return g._dispatch(variant, buffers, gemv.gemv_workgroups(variant, rows), label)
 
