@@ -2,9 +2,8 @@
 
 Row r of a step is the next token of its own sequence: its position, its rows of the
 page table, its slot's sampler state (penalty counts, prompt and grammar masks, logit
-bias). The forward pass is the decode step's, each kernel taking N rows: the GEMVs read
-each weight block once for all rows (the N workgroups of a block run side by side), and
-every row's arithmetic is the single-sequence kernel's, in the same order, so a greedy
+bias). The forward pass is the decode step's, each kernel taking N rows: on GPUs the GEMVs
+load each weight unit once and use it for every row, and every row's arithmetic is the single-sequence kernel's, in the same order, so a greedy
 answer in a batch equals the same request alone. Built on a `ModelGraph`: the weights,
 activations (N <= the prefill chunk) and KV cache are the graph's; the per-row inputs
 (`batch_params`, kernels/batch_params.wgsl), fed-back tokens, logits and sampler state
