@@ -13,7 +13,7 @@ per slot are here. Dispatch lists are made once per N.
 from __future__ import annotations
 
 from ..gpu.device import Buffer, BufferUsage, Dispatch
-from ..kernels import attention_cpu, attention_decode, embed, gemv, rope_kv_append, sample
+from ..kernels import attention_cpu, attention_decode, embed, gemv, sample
 from ..kernels.step_params import batch_params_size
 from .graph import ACTIVATION, HISTORY_CAPACITY, MAX_TOP_LOGPROBS, PAGE_SIZE, ModelGraph
 
@@ -120,20 +120,8 @@ class BatchDecodeGraph:
 
     def _attention(self, i: int, n: int) -> list[Dispatch]:
         g, c, a = self.graph, self.graph.config, self.graph.arch
-        layer, p = a.layers[i], f"{a.layer_prefix}.{i}.self_attn"
         kv = {"k_cache": g.k_cache[i], "v_cache": g.v_cache[i], "page_table": g.page_table}
-        rope = rope_kv_append.rope_kv_append_kernel(
-            c.num_attention_heads, c.num_key_value_heads, c.head_dim, PAGE_SIZE, vector=g.formats.vector,
-            bias=a.qkv_bias, qk_norm=a.qk_norm, eps=c.rms_norm_eps, rope_scaling=layer.rope.scaling_dict,
-            batch=self.capacity)
-        extra = {}
-        if a.qkv_bias:
-            extra["qkv_bias"] = g.weights[f"{a.layer_prefix}.{i}.{a.qkv}.bias"]
-        if a.qk_norm:
-            extra |= {"q_norm": g.weights[f"{p}.q_norm.weight"], "k_norm": g.weights[f"{p}.k_norm.weight"]}
-        out = [g._dispatch(rope, {"params": self.params, "qkv": g.qkv, "inv_freq": g.inv_freq[layer.rope],
-                                  "q": g.q, **kv, **extra},
-                           rope_kv_append.rope_kv_append_workgroups(rope, n), f"batch.L{i}.rope_kv")]
+        out = [g.rope_dispatch(i, n, self.params, batch=self.capacity, label="batch.")]
         scores = dict(softcap=a.attention_softcap, scale=a.scale(c))
         buffers = {"params": self.params, "q": g.q, "out": g.attn_out, **kv}
         if g.cpu_adapter:

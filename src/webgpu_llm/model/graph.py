@@ -187,23 +187,30 @@ class ModelGraph:
                    "out": out or self.normed}
         return self._dispatch(variant, buffers, rms_norm.rms_norm_workgroups(t), label)
 
-    def _attention(self, i: int, t: int) -> list[Dispatch]:
-        c, s, a = self.config, self.sizes, self.arch
+    def rope_dispatch(self, i: int, t: int, params: Buffer, batch: int = 0, label: str = "") -> Dispatch:
+        """Layer i's rope_kv_append for t tokens reading `params` (a batched step's BatchParams
+        with `batch`, its capacity: model/batch_graph.py)."""
+        c, a = self.config, self.arch
         layer, p = a.layers[i], f"{a.layer_prefix}.{i}.self_attn"
-        ring = self.layer_pages[i] if layer.window else 0
-        kv = {"k_cache": self.k_cache[i], "v_cache": self.v_cache[i], "page_table": self.page_table}
         rope = rope_kv_append.rope_kv_append_kernel(
-            c.num_attention_heads, c.num_key_value_heads, c.head_dim, PAGE_SIZE, layer_pages=ring,
-            vector=self.formats.vector, bias=a.qkv_bias, qk_norm=a.qk_norm, eps=c.rms_norm_eps,
-            rope_scaling=layer.rope.scaling_dict)
+            c.num_attention_heads, c.num_key_value_heads, c.head_dim, PAGE_SIZE,
+            layer_pages=self.layer_pages[i] if layer.window else 0, vector=self.formats.vector, bias=a.qkv_bias,
+            qk_norm=a.qk_norm, eps=c.rms_norm_eps, rope_scaling=layer.rope.scaling_dict, batch=batch)
         extra = {}
         if a.qkv_bias:
             extra["qkv_bias"] = self.weights[f"{a.layer_prefix}.{i}.{a.qkv}.bias"]
         if a.qk_norm:
             extra |= {"q_norm": self.weights[f"{p}.q_norm.weight"], "k_norm": self.weights[f"{p}.k_norm.weight"]}
-        out = [self._dispatch(rope, {"params": self.params, "qkv": self.qkv, "inv_freq": self.inv_freq[layer.rope],
-                                     "q": self.q, **kv, **extra},
-                              rope_kv_append.rope_kv_append_workgroups(rope, t), f"L{i}.rope_kv")]
+        buffers = {"params": params, "qkv": self.qkv, "inv_freq": self.inv_freq[layer.rope], "q": self.q,
+                   "k_cache": self.k_cache[i], "v_cache": self.v_cache[i], "page_table": self.page_table, **extra}
+        return self._dispatch(rope, buffers, rope_kv_append.rope_kv_append_workgroups(rope, t), f"{label}L{i}.rope_kv")
+
+    def _attention(self, i: int, t: int) -> list[Dispatch]:
+        c, s, a = self.config, self.sizes, self.arch
+        layer = a.layers[i]
+        ring = self.layer_pages[i] if layer.window else 0
+        kv = {"k_cache": self.k_cache[i], "v_cache": self.v_cache[i], "page_table": self.page_table}
+        out = [self.rope_dispatch(i, t, self.params)]
         scores = dict(layer_pages=ring, window=layer.window, softcap=a.attention_softcap, scale=a.scale(c))
         if self.cpu_adapter:  # one kernel for prefill and decode, no barriers (attention_cpu.wgsl)
             variant = attention_cpu.attention_cpu_kernel(c.num_attention_heads, c.num_key_value_heads, c.head_dim,
