@@ -45,11 +45,12 @@
 //   reads it there), and logprob_out (BATCH, LOGPROB_ROW), not a ring (the
 //   CPU reads rows 0..N-1 back every step).
 // Two rows of one step must not share a slot (their counts would race).
-// The helpers that read settings take them as a `params` argument: a private
-// copy would be non-uniform to WGSL's uniformity analysis (all mutable
-// module-scope variables are), and their branches hold barriers.
 #include "batch_params.wgsl"
 #endif
+// Unbatched, row and slot are 0. Either way the helpers that read settings
+// take them as a `params` argument: a private copy would be non-uniform to
+// WGSL's uniformity analysis (all mutable module-scope variables are), and
+// their branches hold barriers.
 
 const FLAG_LOGIT_BIAS: u32 = 1u;
 const FLAG_LOGPROBS: u32 = 2u;
@@ -66,7 +67,7 @@ const LOGPROB_ROW: u32 = 1u + 2u * MAX_TOP;
 #if BATCHED
 @group(0) @binding(0) var<uniform> batch: BatchParams;
 #else
-@group(0) @binding(0) var<uniform> params: StepParams;
+@group(0) @binding(0) var<uniform> params: StepParams;  // helpers' `params` arguments shadow it
 #endif
 @group(0) @binding(1) var<storage, read> logits: array<f32>;                // (VOCAB,) LM head output
 @group(0) @binding(2) var<storage, read> logit_bias: array<f32>;            // (VOCAB,)
@@ -82,26 +83,15 @@ const LOGPROB_ROW: u32 = 1u + 2u * MAX_TOP;
 // Declared u32 so that ids pass through bit for bit; logprobs are f32 bits.
 @group(0) @binding(8) var<storage, read_write> logprob_out: array<u32>;
 
-var<workgroup> tree: array<f32, WORKGROUP>;   // float sums and the prefix scan
-var<workgroup> acc_add: atomic<u32>;
-var<workgroup> acc_min: atomic<u32>;
-var<workgroup> acc_max: atomic<u32>;
-var<workgroup> shared_u: vec3<u32>;           // (sum, min, max) handed out uniformly
-var<workgroup> shared_f: f32;
-var<workgroup> layout_broken: atomic<u32>;
-var<workgroup> linear_subgroup_size: u32;    // 0: use the workgroup-memory tree
+#include "sample_reduce.wgsl"
 
 // Per-invocation values set once in main, read by the helpers below.
-var<private> lid: u32;
-var<private> sg_size: u32;
-var<private> sg_lane: u32;
 var<private> max_logit: f32;
 var<private> temperature: f32;
-#if BATCHED
+// Where this workgroup's row and sequence slot start (0 unbatched).
 var<private> row_base: u32;   // r * VOCAB: this row's logits
 var<private> slot_base: u32;  // s * VOCAB: its slot's logit_bias, generated_counts, processed
 var<private> mask_base: u32;  // s * 2 * MASK_WORDS: its slot's token_masks
-#endif
 
 // f32 -> u32 with the same order (-0 and +0 share one key, so ties are by id).
 fn order_key(x: f32) -> u32 {
@@ -114,19 +104,11 @@ fn key_value(k: u32) -> f32 {
 }
 
 fn in_prompt(i: u32) -> bool {
-#if BATCHED
     return ((token_masks[mask_base + i / 32u] >> (i % 32u)) & 1u) != 0u;
-#else
-    return ((token_masks[i / 32u] >> (i % 32u)) & 1u) != 0u;
-#endif
 }
 
 fn grammar_allows(i: u32) -> bool {
-#if BATCHED
     return ((token_masks[mask_base + MASK_WORDS + i / 32u] >> (i % 32u)) & 1u) != 0u;
-#else
-    return ((token_masks[MASK_WORDS + i / 32u] >> (i % 32u)) & 1u) != 0u;
-#endif
 }
 
 // A token the sampler may choose (the grammar mask, where there is one).
@@ -135,21 +117,12 @@ fn is_allowed(x: f32) -> bool {
 }
 
 // Steps 1-3 for one token.
-#if BATCHED
 fn process_logit(i: u32, params: StepParams) -> f32 {
     var x = logits[row_base + i];
     if ((params.flags & FLAG_LOGIT_BIAS) != 0u) {
         x += logit_bias[slot_base + i];
     }
     let count = generated_counts[slot_base + i];
-#else
-fn process_logit(i: u32) -> f32 {
-    var x = logits[i];
-    if ((params.flags & FLAG_LOGIT_BIAS) != 0u) {
-        x += logit_bias[i];
-    }
-    let count = generated_counts[i];
-#endif
     let p = params.repetition_penalty;
     if (p != 1.0 && (count > 0u || in_prompt(i))) {
         x = select(x * p, x / p, x > 0.0);
@@ -166,112 +139,6 @@ fn weight(x: f32) -> f32 {
     return exp((x - max_logit) / temperature);
 }
 
-// ---- workgroup reductions (call from uniform control flow) ----
-
-// (sum, min, max) over the workgroup: integer atomics, exact and order free.
-fn combine_u(add: u32, low: u32, high: u32) -> vec3<u32> {
-    workgroupBarrier();  // earlier readers of the accumulators are done
-    if (lid == 0u) {
-        atomicStore(&acc_add, 0u);
-        atomicStore(&acc_min, 0xffffffffu);
-        atomicStore(&acc_max, 0u);
-    }
-    workgroupBarrier();
-#if SUBGROUPS
-    let a = subgroupAdd(add);
-    let l = subgroupMin(low);
-    let h = subgroupMax(high);
-    if (sg_lane == 0u) {
-        atomicAdd(&acc_add, a);
-        atomicMin(&acc_min, l);
-        atomicMax(&acc_max, h);
-    }
-#else
-    if (add != 0u) { atomicAdd(&acc_add, add); }
-    if (low != 0xffffffffu) { atomicMin(&acc_min, low); }
-    if (high != 0u) { atomicMax(&acc_max, high); }
-#endif
-    workgroupBarrier();
-    if (lid == 0u) {
-        shared_u = vec3<u32>(atomicLoad(&acc_add), atomicLoad(&acc_min), atomicLoad(&acc_max));
-    }
-    return workgroupUniformLoad(&shared_u);
-}
-
-fn tree_sum(value: f32) -> f32 {
-    tree[lid] = value;
-    workgroupBarrier();
-    for (var stride = WORKGROUP / 2u; stride > 0u; stride >>= 1u) {
-        if (lid < stride) {
-            tree[lid] += tree[lid + stride];
-        }
-        workgroupBarrier();
-    }
-    return tree[0];
-}
-
-#if SUBGROUPS
-// Subgroup sums, level by level; partial j of a level sits in tree[j].
-// Valid only when subgroup k holds invocations [k*S, (k+1)*S) (checked in main).
-fn subgroup_sum(value: f32, size: u32) -> f32 {
-    var v = value;
-    var live = WORKGROUP;  // partials still to combine, held by lid < live
-    loop {
-        let s = subgroupAdd(select(0.0, v, lid < live));
-        workgroupBarrier();
-        if (sg_lane == 0u && lid < live) {
-            tree[lid / size] = s;
-        }
-        workgroupBarrier();
-        live = (live + size - 1u) / size;
-        if (live == 1u) { break; }
-        v = select(0.0, tree[lid], lid < live);
-    }
-    return tree[0];
-}
-#endif
-
-// Float sum over the workgroup, in a fixed order (the same inputs give the same bits).
-fn reduce_sum(value: f32) -> f32 {
-    // `size` is uniform (workgroupUniformLoad), as the loop of barriers needs;
-    // the load is also the leading barrier.
-    let size = workgroupUniformLoad(&linear_subgroup_size);
-    var total: f32;
-#if SUBGROUPS
-    if (size != 0u) {
-        total = subgroup_sum(value, size);
-    } else {
-        total = tree_sum(value);
-    }
-#else
-    total = tree_sum(value);
-#endif
-    if (lid == 0u) {
-        shared_f = total;
-    }
-    return workgroupUniformLoad(&shared_f);
-}
-
-#if SUBGROUPS
-// Subgroup sums go through tree[lid / S] only when every subgroup is full, has
-// the same size S, and holds one block [k*S, (k+1)*S) of invocations.
-fn check_subgroup_layout() {
-    let block = lid / sg_size;
-    let full = subgroupAdd(1u) == sg_size;
-    let lowest = subgroupMin(block);  // both calls unconditional: Tint rejects one behind `&&`
-    let highest = subgroupMax(block);
-    let same = lowest == block && highest == block;
-    if (!(full && same && WORKGROUP % sg_size == 0u)) {
-        atomicOr(&layout_broken, 1u);
-    }
-    let sizes = combine_u(0u, sg_size, sg_size);
-    if (lid == 0u) {
-        let ok = atomicLoad(&layout_broken) == 0u && sizes.y == sizes.z;
-        linear_subgroup_size = 0u;
-    }
-}
-#endif
-
 // ---- thresholds ----
 
 struct Survey {
@@ -287,11 +154,7 @@ fn survey(floor_key: u32, mid: u32, with_mass: bool) -> Survey {
     var down = 0u;
     var mass = 0.0;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
-#if BATCHED
         let x = processed[slot_base + i];
-#else
-        let x = processed[i];
-#endif
         let k = order_key(x);
         if (k >= mid) {
             count += 1u;
@@ -329,11 +192,7 @@ fn bisect(floor_key: u32, low: u32, high: u32, need_count: u32, need_mass: f32, 
 }
 
 // The smallest key a token needs to stay in the sampling set (top-k, then top-p).
-#if BATCHED
 fn keep_threshold(min_key: u32, max_key: u32, params: StepParams) -> u32 {
-#else
-fn keep_threshold(min_key: u32, max_key: u32) -> u32 {
-#endif
     var floor_key = min_key;
     if (params.top_k > 0u && params.top_k < VOCAB) {
         floor_key = bisect(0u, min_key, max_key, params.top_k, 0.0, false);
@@ -350,11 +209,7 @@ fn keep_threshold(min_key: u32, max_key: u32) -> u32 {
 fn greedy(max_key: u32) -> u32 {
     var first = NO_ID;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
-#if BATCHED
         if (order_key(processed[slot_base + i]) == max_key) {
-#else
-        if (order_key(processed[i]) == max_key) {
-#endif
             first = min(first, i);
         }
     }
@@ -371,11 +226,7 @@ fn draw(threshold: u32, u: f32) -> u32 {
     var own = 0.0;
     var last = 0u;  // the last kept id, for a draw that rounds up to the total
     for (var i = begin; i < end; i++) {
-#if BATCHED
         let x = processed[slot_base + i];
-#else
-        let x = processed[i];
-#endif
         if (order_key(x) >= threshold && is_allowed(x)) {
             own += weight(x);
             last = i;
@@ -397,11 +248,7 @@ fn draw(threshold: u32, u: f32) -> u32 {
     if (exclusive <= target_mass && target_mass < inclusive) {
         var run = 0.0;
         for (var i = begin; i < end; i++) {
-#if BATCHED
             let x = processed[slot_base + i];
-#else
-            let x = processed[i];
-#endif
             if (order_key(x) >= threshold && is_allowed(x)) {
                 run += weight(x);
                 pick = i;
@@ -421,11 +268,7 @@ fn pcg_hash(v: u32) -> u32 {
     return (word >> 22u) ^ word;
 }
 
-#if BATCHED
 fn uniform_draw(params: StepParams) -> f32 {
-#else
-fn uniform_draw() -> f32 {
-#endif
     let h = pcg_hash(pcg_hash(pcg_hash(params.seed) ^ params.seed_hi) ^ params.step);
     return f32(h >> 8u) * (1.0 / 16777216.0);  // 24 bits: exact in f32, < 1
 }
@@ -435,11 +278,7 @@ fn uniform_draw() -> f32 {
 fn log_partition() -> f32 {
     var own = 0.0;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
-#if BATCHED
         own += exp(processed[slot_base + i] - max_logit);
-#else
-        own += exp(processed[i] - max_logit);
-#endif
     }
     return max_logit + log(reduce_sum(own));
 }
@@ -450,11 +289,7 @@ fn ranks_after(k: u32, i: u32, prev_key: u32, prev_id: u32) -> bool {
 }
 
 // Repeated selection of the next largest logit, one pair per round.
-#if BATCHED
 fn write_top_logprobs(row: u32, log_z: f32, params: StepParams) {
-#else
-fn write_top_logprobs(row: u32, log_z: f32) {
-#endif
     let wanted = min(params.num_top_logprobs, MAX_TOP);
     var prev_key = 0xffffffffu;
     var prev_id = NO_ID;
@@ -463,21 +298,13 @@ fn write_top_logprobs(row: u32, log_z: f32) {
         if (r < wanted) {
             var best = 0u;
             for (var i = lid; i < VOCAB; i += WORKGROUP) {
-#if BATCHED
                 let k = order_key(processed[slot_base + i]);
-#else
-                let k = order_key(processed[i]);
-#endif
                 if (ranks_after(k, i, prev_key, prev_id)) { best = max(best, k); }
             }
             let best_key = combine_u(0u, 0xffffffffu, best).z;
             var first = NO_ID;
             for (var i = lid; i < VOCAB; i += WORKGROUP) {
-#if BATCHED
                 let k = order_key(processed[slot_base + i]);
-#else
-                let k = order_key(processed[i]);
-#endif
                 if (k == best_key && ranks_after(k, i, prev_key, prev_id)) { first = min(first, i); }
             }
             id = combine_u(0u, first, 0u).y;
@@ -510,6 +337,9 @@ fn main(@builtin(local_invocation_index) local_index: u32,
     row_base = batch_row * VOCAB;
     slot_base = seq_slot * VOCAB;
     mask_base = seq_slot * 2u * MASK_WORDS;
+#else
+    let batch_row = 0u;
+    let seq_slot = 0u;
 #endif
     lid = local_index;
 #if SUBGROUPS
@@ -520,13 +350,8 @@ fn main(@builtin(local_invocation_index) local_index: u32,
     var low = 0xffffffffu;
     var high = 0u;
     for (var i = lid; i < VOCAB; i += WORKGROUP) {
-#if BATCHED
         let x = process_logit(i, params);
         processed[slot_base + i] = x;
-#else
-        let x = process_logit(i);
-        processed[i] = x;
-#endif
         low = min(low, order_key(x));
         high = max(high, order_key(x));
     }
@@ -539,39 +364,25 @@ fn main(@builtin(local_invocation_index) local_index: u32,
     if (params.temperature <= 0.0) {
         chosen = greedy(range.z);
     } else {
-#if BATCHED
         chosen = draw(keep_threshold(range.y, range.z, params), uniform_draw(params));
-#else
-        chosen = draw(keep_threshold(range.y, range.z), uniform_draw());
-#endif
     }
 
     let slot = params.step % max(params.history_capacity, 1u);
     if ((params.flags & FLAG_LOGPROBS) != 0u) {
         let log_z = log_partition();
 #if BATCHED
-        let row = batch_row * LOGPROB_ROW;
+        let row = batch_row * LOGPROB_ROW;  // by row of the step
+#else
+        let row = slot * LOGPROB_ROW;  // a ring over the history
+#endif
         write_top_logprobs(row, log_z, params);
         if (lid == 0u) {
             logprob_out[row] = bitcast<u32>(processed[slot_base + chosen] - log_z);
         }
-#else
-        let row = slot * LOGPROB_ROW;
-        write_top_logprobs(row, log_z);
-        if (lid == 0u) {
-            logprob_out[row] = bitcast<u32>(processed[chosen] - log_z);
-        }
-#endif
     }
     if (lid == 0u) {
-#if BATCHED
         tokens[batch_row] = chosen;
         history[seq_slot * max(params.history_capacity, 1u) + slot] = chosen;
         generated_counts[slot_base + chosen] += 1u;
-#else
-        tokens[0] = chosen;
-        history[slot] = chosen;
-        generated_counts[chosen] += 1u;
-#endif
     }
 }
