@@ -137,17 +137,19 @@ fn main(@builtin(local_invocation_index) lid: u32,
     // Every row of the batch: the block's weights are read once, each row reduced in turn.
     let count = params.num_tokens;
     let sums = batch_row_sums(rows, lid, WORKGROUP, count);
-    for (var r = 0u; r < count; r++) {
-        batch_row = r;
-        var acc: array<f32, SLOTS>;
-        for (var s = 0u; s < ACC_ROWS; s++) {
-            acc[s] = sums[r][s];
-        }
+    for (var r = 0u; r < BATCH; r++) {  // constant bound, as in batch_row_sums
+        if (r < count) {  // uniform: count is params.num_tokens
+            batch_row = r;
+            var acc: array<f32, SLOTS>;
+            for (var s = 0u; s < ACC_ROWS; s++) {
+                acc[s] = sums[r][s];
+            }
 #if NORM
-        acc[ACC_ROWS] = row_squares[r];
+            acc[ACC_ROWS] = row_squares[r];
 #endif
-        reduce_and_store(acc, lid, lane, block);
-        workgroupBarrier();  // `partial` is reused by the next row
+            reduce_and_store(acc, lid, lane, block);
+            workgroupBarrier();  // `partial` is reused by the next row
+        }
     }
 #else
     let sums = row_sums(rows, lid, WORKGROUP);

@@ -101,11 +101,33 @@ fn x_octet(row_start: u32, j: u32) -> Octet {
 #if QUANTIZED
 #include "q4_scale.wgsl"
 
-// (q - 7) . x for the eight codes of one word.
+// Codes become floats without an integer conversion (a quarter-rate or slower
+// instruction on GPUs, which made the q4 GEMV bound by arithmetic): code i of
+// a half-word, masked in place (c * 16^i) and ORed into the mantissa of 2^23,
+// is the float 2^23 + c * 16^i, exactly; subtracting 2^23 + 7 * 16^i leaves
+// (c - 7) * 16^i, exactly. x comes pre-scaled by 16^-i (group_x), so each
+// product, scaled by powers of two only, is bit for bit (c - 7) * x.
+const CODE_MASKS = vec4<u32>(0xfu, 0xf0u, 0xf00u, 0xf000u);
+const CODE_OFFSETS = vec4<f32>(8388615.0, 8388720.0, 8390400.0, 8417280.0);  // 2^23 + 7 * 16^i
+const X_SCALES = vec4<f32>(1.0, 0.0625, 0.00390625, 0.000244140625);        // 16^-i
+
+fn half_codes(bits: u32) -> vec4<f32> {
+    return bitcast<vec4<f32>>((vec4<u32>(bits) & CODE_MASKS) | vec4<u32>(0x4b000000u)) - CODE_OFFSETS;
+}
+
+// (q - 7) . x for the eight codes of one word, x pre-scaled (group_x).
 fn word_dot(word: u32, xs: Octet) -> f32 {
-    let lo = vec4<f32>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - 7.0;
-    let hi = vec4<f32>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u)) - 7.0;
-    return dot(lo, xs.lo) + dot(hi, xs.hi);
+    return dot(half_codes(word), xs.lo) + dot(half_codes(word >> 16u), xs.hi);
+}
+
+// x's four octets for q4 group g, pre-scaled for word_dot; shared by every row that reads them.
+fn group_x(row_start: u32, g: u32) -> array<Octet, 4> {
+    var xs: array<Octet, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        let v = x_octet(row_start, 4u * g + i);
+        xs[i] = Octet(v.lo * X_SCALES, v.hi * X_SCALES);
+    }
+    return xs;
 }
 
 // One 16-byte unit of a weight row: a q4 group's 32 codes and its scale.
@@ -175,8 +197,7 @@ fn row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32) -> array<f32, A
     var acc: array<f32, ACC_ROWS>;
 #if QUANTIZED
     for (var g = first; g < GROUPS; g += stride) {
-        let xs = array<Octet, 4>(x_octet(row_start, 4u * g), x_octet(row_start, 4u * g + 1u),
-                                 x_octet(row_start, 4u * g + 2u), x_octet(row_start, 4u * g + 3u));
+        let xs = group_x(row_start, g);
         for (var s = 0u; s < ACC_ROWS; s++) {
             acc[s] += row_dot(rows[s], g, xs);
         }
@@ -199,8 +220,7 @@ var<private> row_squares: array<f32, BATCH>;
 // x's octets of unit u (a q4 group's four, or one) in the row starting at row_start.
 #if QUANTIZED
 fn unit_x(row_start: u32, g: u32) -> array<Octet, 4> {
-    return array<Octet, 4>(x_octet(row_start, 4u * g), x_octet(row_start, 4u * g + 1u),
-                           x_octet(row_start, 4u * g + 2u), x_octet(row_start, 4u * g + 3u));
+    return group_x(row_start, g);
 }
 #else
 fn unit_x(row_start: u32, j: u32) -> Octet {
@@ -223,16 +243,20 @@ fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
         for (var s = 0u; s < ACC_ROWS; s++) {
             w[s] = unit_of(rows[s], u);
         }
-        for (var r = 0u; r < count; r++) {
+        // A constant trip count, so that the loop can unroll and acc stay in registers
+        // (an array indexed by a run-time row lives in memory).
+        for (var r = 0u; r < BATCH; r++) {
+            if (r < count) {
 #if NORM
-            squares = row_squares[r];
+                squares = row_squares[r];
 #endif
-            let xs = unit_x(r * K, u);
+                let xs = unit_x(r * K, u);
 #if NORM
-            row_squares[r] = squares;
+                row_squares[r] = squares;
 #endif
-            for (var s = 0u; s < ACC_ROWS; s++) {
-                acc[r][s] += unit_dot(w[s], xs);
+                for (var s = 0u; s < ACC_ROWS; s++) {
+                    acc[r][s] += unit_dot(w[s], xs);
+                }
             }
         }
     }
