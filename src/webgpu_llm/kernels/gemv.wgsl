@@ -23,13 +23,16 @@
 // of SLOTS, beside the dot products (gemv_dot.wgsl says why that is exact).
 // BATCHED (continuous batching): B = params.num_tokens <= BATCH rows, x (B, K) ->
 // y (B, N): a workgroup computes its block for every row, each invocation loading
-// a unit of weights once and dotting it with each row's x (gemv_dot.wgsl,
+// a unit of weights once and dotting it with each row's x (gemv_rows.wgsl,
 // batch_row_sums), then the rows are reduced one after another; each row's sums
 // take the single-token kernel's steps in its order.
 
 #include "step_params.wgsl"
 #include "gemv_bindings.wgsl"
 #include "gemv_dot.wgsl"
+#if BATCHED
+#include "gemv_rows.wgsl"
+#endif
 
 var<workgroup> partial: array<f32, SLOTS * WORKGROUP>;
 #if SUBGROUPS

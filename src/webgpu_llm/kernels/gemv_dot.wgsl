@@ -120,14 +120,16 @@ fn word_dot(word: u32, xs: Octet) -> f32 {
     return dot(half_codes(word), xs.lo) + dot(half_codes(word >> 16u), xs.hi);
 }
 
+fn scaled_octet(row_start: u32, j: u32) -> Octet {
+    let v = x_octet(row_start, j);
+    return Octet(v.lo * X_SCALES, v.hi * X_SCALES);
+}
+
 // x's four octets for q4 group g, pre-scaled for word_dot; shared by every row that reads them.
+// Built by a constructor: an array filled in a loop can end up in local memory.
 fn group_x(row_start: u32, g: u32) -> array<Octet, 4> {
-    var xs: array<Octet, 4>;
-    for (var i = 0u; i < 4u; i++) {
-        let v = x_octet(row_start, 4u * g + i);
-        xs[i] = Octet(v.lo * X_SCALES, v.hi * X_SCALES);
-    }
-    return xs;
+    return array<Octet, 4>(scaled_octet(row_start, 4u * g), scaled_octet(row_start, 4u * g + 1u),
+                           scaled_octet(row_start, 4u * g + 2u), scaled_octet(row_start, 4u * g + 3u));
 }
 
 // One 16-byte unit of a weight row: a q4 group's 32 codes and its scale.
@@ -212,57 +214,6 @@ fn row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32) -> array<f32, A
 #endif
     return acc;
 }
-
-#if MULTI_ROW
-// The squares of each batch row (NORM), kept while `squares` serves the row being read.
-var<private> row_squares: array<f32, BATCH>;
-
-// x's octets of unit u (a q4 group's four, or one) in the row starting at row_start.
-#if QUANTIZED
-fn unit_x(row_start: u32, g: u32) -> array<Octet, 4> {
-    return group_x(row_start, g);
-}
-#else
-fn unit_x(row_start: u32, j: u32) -> Octet {
-    return x_octet(row_start, j);
-}
-#endif
-
-// row_sums for each of the `count` rows of a batch's x at once: each weight unit is loaded once
-// and dotted with every row; row r's sums take the same steps in the same order as row_sums alone.
-fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
-                  count: u32) -> array<array<f32, ACC_ROWS>, BATCH> {
-    var acc: array<array<f32, ACC_ROWS>, BATCH>;
-#if QUANTIZED
-    let units = GROUPS;
-#else
-    let units = OCTETS;
-#endif
-    for (var u = first; u < units; u += stride) {
-        var w: array<Unit, ACC_ROWS>;
-        for (var s = 0u; s < ACC_ROWS; s++) {
-            w[s] = unit_of(rows[s], u);
-        }
-        // A constant trip count, so that the loop can unroll and acc stay in registers
-        // (an array indexed by a run-time row lives in memory).
-        for (var r = 0u; r < BATCH; r++) {
-            if (r < count) {
-#if NORM
-                squares = row_squares[r];
-#endif
-                let xs = unit_x(r * K, u);
-#if NORM
-                row_squares[r] = squares;
-#endif
-                for (var s = 0u; s < ACC_ROWS; s++) {
-                    acc[r][s] += unit_dot(w[s], xs);
-                }
-            }
-        }
-    }
-    return acc;
-}
-#endif
 
 // 1/rms(x) from sum(x*x) over K (HF's LlamaRMSNorm, EPS) with NORM, else 1.
 fn rms_scale(sum_squares: f32) -> f32 {
