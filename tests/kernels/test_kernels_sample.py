@@ -7,8 +7,8 @@ import pytest
 
 from kernel_harness import run_kernel
 from sampling_reference import chosen_token, draw_margin, kept_tokens, log_softmax, processed_logits, top_logprobs
-from webgpu_llm.kernels.sample import (LOGPROB_ROW, MAX_TOP_LOGPROBS, SAMPLE_WORKGROUPS, sample_kernel,
-                                       token_masks, uniform_draw)
+from webgpu_llm.kernels.sample import (GPU_WORKGROUP, LOGPROB_ROW, MAX_TOP_LOGPROBS, SAMPLE_WORKGROUPS, WORKGROUP,
+                                       sample_kernel, sampler_workgroup, token_masks, uniform_draw)
 from webgpu_llm.kernels.step_params import FLAG_GRAMMAR, FLAG_LOGIT_BIAS, FLAG_LOGPROBS, StepParams
 
 UNTOUCHED = 0xDEADBEEF
@@ -294,3 +294,10 @@ def test_grammar_mask_with_one_allowed_token_draws_it_at_any_seed(device, subgro
     for seed in range(8):
         params = StepParams(temperature=1.0, top_k=500, seed=seed, flags=FLAG_GRAMMAR)
         assert sampled(device, subgroups, flat, params, allowed=[777]) == 777
+
+
+def test_sampler_workgroup_grows_on_gpus_within_the_device_limit():
+    assert sampler_workgroup(True, 1024) == WORKGROUP  # CPU adapters keep the tested default
+    assert sampler_workgroup(False, 1024) == GPU_WORKGROUP
+    assert sampler_workgroup(False, 768) == 512  # a power of two the device allows
+    assert sampler_workgroup(False, 256) == 256  # WebGPU's default limit

@@ -161,7 +161,7 @@ class BatchDecodeGraph:
         stem = a.embedding if c.tie_word_embeddings else "lm_head"
         head = self._gemv(g.hidden, stem, self.logits, c.vocab_size, c.hidden_size, n, "batch.lm_head",
                           norm_weight=f"{a.final_norm}.weight")
-        sampler = sample.sample_kernel(c.vocab_size, g.subgroups, batch=self.capacity)
+        sampler = sample.sample_kernel(c.vocab_size, g.subgroups, batch=self.capacity, workgroup=g.sampler_workgroup)
         buffers = {"batch": self.params, "logits": self.logits, "logit_bias": self.logit_bias,
                    "generated_counts": self.generated_counts, "token_masks": self.token_masks,
                    "processed": self.processed, "tokens": self.tokens, "history": self.history,

@@ -61,6 +61,8 @@ class ModelGraph:
         self.weights, self.formats, self.sizes = weights, formats, sizes
         self.subgroups = device.features.subgroups
         self.cpu_adapter = device.info.adapter_type == "CPU"  # GEMV row blocks are sized for it
+        self.sampler_workgroup = sample.sampler_workgroup(self.cpu_adapter,
+                                                          device.limits.max_compute_invocations_per_workgroup)
         self._pooled: list[Buffer] = []
         self._bind_groups: dict = {}
         self._prefill_lists: dict[tuple[int, bool], tuple[Dispatch, ...]] = {}
@@ -282,7 +284,7 @@ class ModelGraph:
         if self.arch.final_softcap:
             cap = softcap.softcap_kernel(c.vocab_size, self.arch.final_softcap)
             out.append(self._dispatch(cap, {"logits": self.logits}, softcap.softcap_workgroups(cap), "softcap"))
-        sampler = sample.sample_kernel(c.vocab_size, self.subgroups)
+        sampler = sample.sample_kernel(c.vocab_size, self.subgroups, workgroup=self.sampler_workgroup)
         sampler_buffers = {name: getattr(self, name) for name in sampler.bindings}
         return out + [self._dispatch(sampler, sampler_buffers, sample.SAMPLE_WORKGROUPS, "sample")]
 
