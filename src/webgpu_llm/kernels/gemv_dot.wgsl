@@ -101,35 +101,20 @@ fn x_octet(row_start: u32, j: u32) -> Octet {
 #if QUANTIZED
 #include "q4_scale.wgsl"
 
-// Codes become floats without an integer conversion (a quarter-rate or slower
-// instruction on GPUs, which made the q4 GEMV bound by arithmetic): code i of
-// a half-word, masked in place (c * 16^i) and ORed into the mantissa of 2^23,
-// is the float 2^23 + c * 16^i, exactly; subtracting 2^23 + 7 * 16^i leaves
-// (c - 7) * 16^i, exactly. x comes pre-scaled by 16^-i (group_x), so each
-// product, scaled by powers of two only, is bit for bit (c - 7) * x.
-const CODE_MASKS = vec4<u32>(0xfu, 0xf0u, 0xf00u, 0xf000u);
-const CODE_OFFSETS = vec4<f32>(8388615.0, 8388720.0, 8390400.0, 8417280.0);  // 2^23 + 7 * 16^i
-const X_SCALES = vec4<f32>(1.0, 0.0625, 0.00390625, 0.000244140625);        // 16^-i
-
+// The four codes in bits 0..15 of `bits`, minus 7, as floats.
 fn half_codes(bits: u32) -> vec4<f32> {
-    return bitcast<vec4<f32>>((vec4<u32>(bits) & CODE_MASKS) | vec4<u32>(0x4b000000u)) - CODE_OFFSETS;
+    return vec4<f32>((vec4<u32>(bits) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - 7.0;
 }
 
-// (q - 7) . x for the eight codes of one word, x pre-scaled (group_x).
+// (q - 7) . x for the eight codes of one word.
 fn word_dot(word: u32, xs: Octet) -> f32 {
     return dot(half_codes(word), xs.lo) + dot(half_codes(word >> 16u), xs.hi);
 }
 
-fn scaled_octet(row_start: u32, j: u32) -> Octet {
-    let v = x_octet(row_start, j);
-    return Octet(v.lo * X_SCALES, v.hi * X_SCALES);
-}
-
-// x's four octets for q4 group g, pre-scaled for word_dot; shared by every row that reads them.
-// Built by a constructor: an array filled in a loop can end up in local memory.
+// x's four octets for q4 group g, shared by every row that reads them.
 fn group_x(row_start: u32, g: u32) -> array<Octet, 4> {
-    return array<Octet, 4>(scaled_octet(row_start, 4u * g), scaled_octet(row_start, 4u * g + 1u),
-                           scaled_octet(row_start, 4u * g + 2u), scaled_octet(row_start, 4u * g + 3u));
+    return array<Octet, 4>(x_octet(row_start, 4u * g), x_octet(row_start, 4u * g + 1u),
+                           x_octet(row_start, 4u * g + 2u), x_octet(row_start, 4u * g + 3u));
 }
 
 // One 16-byte unit of a weight row: a q4 group's 32 codes and its scale.

@@ -42,8 +42,7 @@ fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
             }
             for (var r = 0u; r < BATCH; r++) {
                 if (r < count) {
-                    let v = row_octet(r, 4u * g + i);
-                    let xs = Octet(v.lo * X_SCALES, v.hi * X_SCALES);
+                    let xs = row_octet(r, 4u * g + i);
                     for (var s = 0u; s < ACC_ROWS; s++) {
                         let d = dot(lo[s], xs.lo) + dot(hi[s], xs.hi);  // word_dot
                         group_sums[r][s] = select(group_sums[r][s] + d, d, i == 0u);
