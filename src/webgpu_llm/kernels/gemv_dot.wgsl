@@ -106,9 +106,14 @@ fn half_codes(bits: u32) -> vec4<f32> {
     return vec4<f32>((vec4<u32>(bits) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - 7.0;
 }
 
+// The dot of a word's codes (lo: bits 0..15, hi: bits 16..31, as half_codes) with x.
+fn codes_dot(lo: vec4<f32>, hi: vec4<f32>, xs: Octet) -> f32 {
+    return dot(lo, xs.lo) + dot(hi, xs.hi);
+}
+
 // (q - 7) . x for the eight codes of one word.
 fn word_dot(word: u32, xs: Octet) -> f32 {
-    return dot(half_codes(word), xs.lo) + dot(half_codes(word >> 16u), xs.hi);
+    return codes_dot(half_codes(word), half_codes(word >> 16u), xs);
 }
 
 // x's four octets for q4 group g, shared by every row that reads them.

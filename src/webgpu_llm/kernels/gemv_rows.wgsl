@@ -23,15 +23,21 @@ fn row_octet(r: u32, j: u32) -> Octet {
 }
 #endif
 
+// Unit u of each of the block's ACC_ROWS weight rows.
+fn block_units(rows: array<u32, ACC_ROWS>, u: u32) -> array<Unit, ACC_ROWS> {
+    var w: array<Unit, ACC_ROWS>;
+    for (var s = 0u; s < ACC_ROWS; s++) {
+        w[s] = unit_of(rows[s], u);
+    }
+    return w;
+}
+
 #if QUANTIZED
 fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
                   count: u32) -> array<array<f32, ACC_ROWS>, BATCH> {
     var acc: array<array<f32, ACC_ROWS>, BATCH>;
     for (var g = first; g < GROUPS; g += stride) {
-        var w: array<Unit, ACC_ROWS>;
-        for (var s = 0u; s < ACC_ROWS; s++) {
-            w[s] = unit_of(rows[s], g);
-        }
+        let w = block_units(rows, g);
         var group_sums: array<array<f32, ACC_ROWS>, BATCH>;
         for (var i = 0u; i < 4u; i++) {
             var lo: array<vec4<f32>, ACC_ROWS>;
@@ -44,7 +50,7 @@ fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
                 if (r < count) {
                     let xs = row_octet(r, 4u * g + i);
                     for (var s = 0u; s < ACC_ROWS; s++) {
-                        let d = dot(lo[s], xs.lo) + dot(hi[s], xs.hi);  // word_dot
+                        let d = codes_dot(lo[s], hi[s], xs);  // word_dot's
                         group_sums[r][s] = select(group_sums[r][s] + d, d, i == 0u);
                     }
                 }
@@ -65,10 +71,7 @@ fn batch_row_sums(rows: array<u32, ACC_ROWS>, first: u32, stride: u32,
                   count: u32) -> array<array<f32, ACC_ROWS>, BATCH> {
     var acc: array<array<f32, ACC_ROWS>, BATCH>;
     for (var j = first; j < OCTETS; j += stride) {
-        var w: array<Unit, ACC_ROWS>;
-        for (var s = 0u; s < ACC_ROWS; s++) {
-            w[s] = unit_of(rows[s], j);
-        }
+        let w = block_units(rows, j);
         for (var r = 0u; r < BATCH; r++) {
             if (r < count) {
                 let xs = row_octet(r, j);

@@ -19,6 +19,9 @@ WORKGROUP = 256  # CPU adapters, whose invocations run a few SIMD lanes at a tim
 # invocations keep more of them in flight (the 8B shape's 128,256 logits took 341 us on an
 # H100 at 256).
 GPU_WORKGROUP = 1024
+MAX_TOP_LOGPROBS = 20  # OpenAI's limit on top_logprobs
+LOGPROB_ROW = 1 + 2 * MAX_TOP_LOGPROBS  # f32/u32 slots per step in logprob_out
+_MASK32 = 0xFFFFFFFF
 
 
 def sampler_workgroup(cpu_adapter: bool, max_invocations: int) -> int:
@@ -30,10 +33,6 @@ def sampler_workgroup(cpu_adapter: bool, max_invocations: int) -> int:
     while size * 2 <= min(GPU_WORKGROUP, max_invocations):
         size *= 2
     return size
-MAX_TOP_LOGPROBS = 20  # OpenAI's limit on top_logprobs
-LOGPROB_ROW = 1 + 2 * MAX_TOP_LOGPROBS  # f32/u32 slots per step in logprob_out
-
-_MASK32 = 0xFFFFFFFF
 
 
 def sample_kernel(vocab: int, subgroups: bool, batch: int = 0, *, workgroup: int = WORKGROUP) -> KernelVariant:
