@@ -26,21 +26,22 @@ def kernel(request, device) -> dict:
     return {"subgroups": request.param == "subgroups", "cpu": request.param == "cpu"}
 
 
-def batch_params() -> bytes:
-    """A step's BatchParams: num_tokens = B; the GEMVs read only that (bound as a StepParams)."""
-    rows = [BatchRow(pos=7 * r + 2, table_base=5 * r, slot=r) for r in range(B)]
-    return pack_batch(rows, [StepParams()] * B, CAPACITY)
+def batch_params(b: int = B, capacity: int = CAPACITY) -> bytes:
+    """A step's BatchParams: num_tokens = b; the GEMVs read only that (bound as a StepParams)."""
+    rows = [BatchRow(pos=7 * r + 2, table_base=5 * r, slot=r) for r in range(b)]
+    return pack_batch(rows, [StepParams()] * b, capacity)
 
 
-def run_batched_and_alone(device, kernel, fmt, n, k, options, *, seed=0, rows=None, workgroups=None):
-    """The batched product of a (B, K) x, and the unbatched product of each row alone.
+def run_batched_and_alone(device, kernel, fmt, n, k, options, *, seed=0, rows=None, workgroups=None,
+                          b=B, capacity=CAPACITY):
+    """The batched product of a (b, K) x, and the unbatched product of each row alone.
 
-    Returns (batched y (B, N), rows alone (B, N), float64 reference (B, N), its tolerance (B, N))."""
+    Returns (batched y (b, N), rows alone (b, N), float64 reference (b, N), its tolerance (b, N))."""
     rng = np.random.default_rng(seed)
     swiglu, accumulate, norm = options.get("swiglu", False), options.get("accumulate", False), options.get("norm")
     weights, dense = random_weight(fmt, 2 * n if swiglu else n, k, rng)          # dense (W_ROWS, K)
-    x = (rng.standard_normal((B, k)) * 2).astype(np.float32)                     # (B, K)
-    y0 = rng.standard_normal((B, n)).astype(np.float32) if accumulate else None  # (B, N) residual
+    x = (rng.standard_normal((b, k)) * 2).astype(np.float32)                     # (b, K)
+    y0 = rng.standard_normal((b, n)).astype(np.float32) if accumulate else None  # (b, N) residual
     normed, tol_factor = x, 1
     if norm:
         weights["norm_weight"], norm_values = packed_vector(rng.uniform(0.5, 1.5, k).astype(np.float32), norm)
@@ -55,11 +56,11 @@ def run_batched_and_alone(device, kernel, fmt, n, k, options, *, seed=0, rows=No
             outputs["y"] = (np.float32, (len(x_rows), n))
         return run_kernel(device, variant, inputs, outputs, grid, params, read=["y"] if accumulate else None)["y"]
 
-    batched = gemv_kernel(n, k, fmt, **kernel, **options, rows=rows, batched=CAPACITY)
-    y = run(batched, x, y0, workgroups or gemv_workgroups(batched, CAPACITY), batch_params())
+    batched = gemv_kernel(n, k, fmt, **kernel, **options, rows=rows, batched=capacity)
+    y = run(batched, x, y0, workgroups or gemv_workgroups(batched, capacity), batch_params(b, capacity))
     alone = gemv_kernel(n, k, fmt, **kernel, **options, rows=rows)
     y_alone = np.concatenate([run(alone, x[r:r + 1], None if y0 is None else y0[r:r + 1], gemv_workgroups(alone),
-                                  None) for r in range(B)])
+                                  None) for r in range(b)])
     expected, tol = reference_product(dense, normed, swiglu=swiglu, y0=y0)
     return y, y_alone, expected, tol * tol_factor
 
@@ -88,16 +89,26 @@ def test_batched_gemv_rows_equal_each_row_alone(device, kernel, fmt, epilogue, k
 
 @pytest.mark.parametrize("rows", [1, 4])
 def test_batched_gemv_row_blocks_and_a_grid_spilling_into_y(device, kernel, rows):
-    """Workgroups counted over x + y * groups.x: a grid 5 wide covers every block (gemv.wgsl: each
-    workgroup takes all rows of its block; gemv_cpu.wgsl: block b of row r is workgroup b * B + r),
-    the extra workgroups return, with 1 and 4 outputs per workgroup or invocation."""
+    """Workgroups counted over x + y * groups.x: a grid 5 wide covers every block (gemv.wgsl: block b
+    of row r is workgroup r * BLOCKS + b; gemv_cpu.wgsl: workgroup b * B + r), the extra workgroups
+    return, with 1 and 4 outputs per workgroup or invocation."""
     variant = gemv_kernel(37, 72, "Q4F16", **kernel, rows=rows, batched=CAPACITY)
     d = dict(variant.defines)
-    total = d["BLOCKS"] * (1 if d["MULTI_ROW"] else B)
+    total = d["BLOCKS"] * B
     options = {"swiglu": True, "accumulate": True}
     y, y_alone, expected, tol = run_batched_and_alone(device, kernel, "Q4F16", 37, 72, options, seed=rows, rows=rows,
                                                       workgroups=(5, -(-total // 5) + 1, 1))
     assert np.array_equal(y, y_alone)
+    assert_close(y, expected, tol)
+
+
+@pytest.mark.parametrize("fmt, epilogue, b", [
+    ("Q4F16", "norm-swiglu-accumulate", 6), ("F16", "norm", 8), ("Q4F32", "plain", 5)])
+def test_batched_gemv_full_and_partial_batches(device, kernel, fmt, epilogue, b):
+    """Batches of 5, 6 and 8 rows in a dispatch sized for a capacity of 8 equal each row alone."""
+    y, y_alone, expected, tol = run_batched_and_alone(device, kernel, fmt, 37, 72, EPILOGUES[epilogue], seed=b,
+                                                      b=b, capacity=8)
+    assert np.array_equal(y, y_alone), f"rows differ from the rows alone: max |diff| {np.abs(y - y_alone).max()}"
     assert_close(y, expected, tol)
 
 
@@ -109,7 +120,8 @@ def test_batched_gemv_variants_and_workgroups():
     assert "params" not in alone.bindings and batched.bindings[-1] == "params"
     assert gemv_kernel(37, 72, "F16", False, batched=CAPACITY, norm="F16").bindings == (
         "x", "weight", "y", "params", "norm_weight")
-    assert gemv_workgroups(batched, CAPACITY) == gemv_workgroups(batched) == (blocks, 1, 1)
+    assert gemv_workgroups(batched, CAPACITY) == (blocks * CAPACITY, 1, 1)
+    assert gemv_workgroups(batched) == (blocks, 1, 1)
     assert gemv_workgroups(on_cpu, 8) == (cpu_blocks * 8, 1, 1) and gemv_workgroups(on_cpu) == (cpu_blocks, 1, 1)
     with pytest.raises(ValueError, match="past the variant's batch"):
         gemv_workgroups(batched, CAPACITY + 1)

@@ -66,8 +66,8 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
     `accumulate` adds into y (residual); `x_last_row` reads row params.num_tokens - 1 of a (T, K) x;
     `batched` >= 1: x (B, K) -> y (B, N) for B = params.num_tokens <= `batched` rows (a batched
     decode step; `params` may be its BatchParams, which starts with a StepParams), each row exactly
-    as the unbatched kernel computes it alone; epilogues apply per row; gemv.wgsl reads each weight
-    once for all rows, gemv_cpu.wgsl takes a workgroup per (block, row); dispatch
+    as the unbatched kernel computes it alone; epilogues apply per row; both kernels take a workgroup
+    per (block, row); dispatch
     gemv_workgroups(variant, B);
     `norm` ("F16" | "BF16", the format of a `norm_weight` binding) RMS-normalizes x first, with `eps`;
     `cpu`: the adapter is a CPU, so gemv_cpu.wgsl (`subgroups` unused there); `rows` overrides the
@@ -89,11 +89,10 @@ def gemv_kernel(n: int, k: int, fmt: str, subgroups: bool, *, accumulate: bool =
         N=n, K=k, GROUPS=q4_groups(k), K8=q4_words(k), OCTETS=-(-k // 8), ALIGNED=k % 8 == 0,
         ACCUMULATE=accumulate, SWIGLU=swiglu, GELU_TANH=swiglu and activation == "gelu_tanh",
         X_LAST_ROW=x_last_row, BATCHED=bool(batched), HAS_PARAMS=bool(x_last_row or batched),
-        MULTI_ROW=bool(batched) and not cpu, NORM=norm is not None,
-        NORM_BF16=norm == "BF16", **weight_flags(fmt))
+        NORM=norm is not None, NORM_BF16=norm == "BF16", **weight_flags(fmt))
     if norm is not None:
         defines["EPS"] = float(eps)
-    if defines["MULTI_ROW"]:
+    if batched:
         defines["BATCH"] = int(batched)
     if cpu:
         accumulators = CPU_ACCUMULATORS_Q4 if defines["QUANTIZED"] else CPU_ACCUMULATORS_16BIT
@@ -123,8 +122,6 @@ def gemv_workgroups(variant: KernelVariant, rows: int = 1) -> tuple[int, int, in
     d = dict(variant.defines)
     if rows < 1 or (rows > 1 and not d["BATCHED"]):
         raise ValueError(f"gemv_workgroups: rows={rows}; allowed 1, or any >= 1 for a batched variant")
-    if d["MULTI_ROW"]:  # gemv.wgsl batched: each workgroup takes every row of its block
-        if rows > d["BATCH"]:
-            raise ValueError(f"gemv_workgroups: rows={rows} past the variant's batch of {d['BATCH']}")
-        return grid(d["BLOCKS"])
+    if d["BATCHED"] and rows > d["BATCH"]:
+        raise ValueError(f"gemv_workgroups: rows={rows} past the variant's batch of {d['BATCH']}")
     return grid(d["BLOCKS"] * rows)
