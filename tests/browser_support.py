@@ -35,6 +35,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    # Shared memory in /tmp, not /dev/shm: containers often give /dev/shm 64 MiB, less than a model's
+    # uploads pass through, and Chromium's renderer dies when it runs out ("Target crashed").
+    "--disable-dev-shm-usage",
 ]
 
 # Module scripts, workers and service workers need a JavaScript MIME type.

@@ -9,7 +9,7 @@ steers chat.completions."""
 import json
 import urllib.request
 
-from browser_cases import MODEL_ID, open_page
+from browser_cases import MODEL_ID, evaluate_in_new_page, open_page
 
 from webgpu_llm.tokenizer.tokenizer import Tokenizer
 
@@ -92,8 +92,7 @@ def test_forward_tokens_is_the_native_greedy_decode_and_a_processor_steers_chat(
     forced = tokenizer.encode("Hello", add_special_tokens=False)
     assert len(forced) == 1
     expected = native_greedy_text(served)
-    page = open_page(browser, served + "/")
-    result = page.evaluate(LOW_LEVEL, [prompt_ids, STEPS, forced[0]])
+    result = evaluate_in_new_page(browser, served + "/", LOW_LEVEL, [prompt_ids, STEPS, forced[0]])
     assert tokenizer.decode(result["tokens"]) == expected
     assert len(set(result["tokens"])) > 1
     assert result["chat"] == "Hello" * 3
