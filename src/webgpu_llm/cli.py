@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depth", type=int, default=0, metavar="N",
                    help="also time decode after N tokens of context (default 0: not)")
     p.add_argument("--profile", action="store_true",
-                   help="GPU time, bytes and GB/s per dispatch kind of one decode step (timestamp queries)")
+                   help="GPU time, bytes and GB/s per dispatch kind of one decode step (timestamp queries); "
+                        "with --concurrency N also of the batched step at 1 and N rows")
     p.add_argument("--decode-tokens", type=int, default=128, help="decoded tokens (default 128)")
     p.add_argument("--concurrency", type=int, default=1, metavar="N",
                    help="also decode N streams at once (continuous batching) against one stream alone")

@@ -6,6 +6,7 @@ import asyncio
 import pytest
 
 from webgpu_llm.benchmarks.concurrency import _streams, concurrent_decode
+from webgpu_llm.benchmarks.profile import profile_batched_step
 from webgpu_llm.engine.loader import load_model
 
 
@@ -35,3 +36,31 @@ def test_every_stream_gets_its_tokens_and_its_slot_keeps_them(scheduler):
     cached = sorted(slot.tokens for slot in scheduler.slots)
     assert sorted(len(t) for t in cached) == sorted([3 + 4, 5 + 4, 1 + 4])
     assert all(any(t[:len(p)] == p for t in cached) for p in prompts)
+
+
+KINDS = ("embed", "qkv", "rope_kv", "attention", "o_proj", "gate_up", "down_proj", "lm_head", "sample")
+
+
+def test_the_batched_step_is_profiled_per_kind_at_one_and_n_rows(scheduler, device):
+    if not device.features.timestamp_query:
+        pytest.skip("this adapter has no timestamp queries")
+    runner = scheduler.runner
+    layers = runner.config.num_hidden_layers
+    one_layer_kv = runner.config.num_key_value_heads * runner.config.head_dim * 4  # a key's K (or V) row
+    one, three = (profile_batched_step(scheduler, rows, 20, copy_bytes_per_s=1e9, repeats=2) for rows in (1, 3))
+    for rows, step in ((1, one), (3, three)):
+        kinds = {k.kind: k for k in step.kinds}
+        assert step.rows == rows and step.position == 20
+        assert set(KINDS) <= set(kinds)
+        assert all(kinds[k].dispatches == layers for k in ("qkv", "gate_up", "down_proj"))
+        assert sum(k.dispatches for k in step.kinds) == len(scheduler.graph.dispatches(rows))
+        assert all(k.microseconds > 0 for k in step.kinds)
+        assert step.total_microseconds == pytest.approx(sum(k.microseconds for k in step.kinds))
+        # Each row's query reads K and V of keys 0..20 in every layer.
+        assert kinds["attention"].bytes_read == layers * 2 * rows * 21 * one_layer_kv
+        assert f"batched step of {rows} row" in step.format()
+    # The weights count once whatever the rows: what the step must read at least.
+    weights_read = [{k.kind: k.bytes_read for k in step.kinds}["gate_up"] for step in (one, three)]
+    assert weights_read[0] == weights_read[1] > 0
+    with pytest.raises(ValueError, match="outside the context window"):
+        profile_batched_step(scheduler, 1, 128, copy_bytes_per_s=1e9)

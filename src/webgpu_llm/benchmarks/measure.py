@@ -36,6 +36,7 @@ class BenchResult:
     decode_at_depth_tokens_per_s: float = 0.0
     profile: Any = None  # benchmarks/profile.StepProfile with --profile
     concurrency: Any = None  # benchmarks/concurrency.ConcurrencyResult with --concurrency N > 1
+    batch_profiles: list = field(default_factory=list)  # StepProfiles of the batched step, 1 and N rows
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -64,7 +65,8 @@ class BenchResult:
             f"tokens/s ({100 * self.schema_fraction:.1f}% of free decode), mask "
             f"{self.schema.mask_ms_per_token:.3f} ms/token on the CPU, compiled in {self.schema.grammar_init_s:.3f} s",
         ]) + ([] if self.profile is None else [self.profile.format()])
-            + ([] if self.concurrency is None else [self.concurrency.format()]))
+            + ([] if self.concurrency is None else [self.concurrency.format()])
+            + [p.format() for p in self.batch_profiles])
 
 
 def _sync(device: Device) -> None:

@@ -10,7 +10,7 @@ from ..gpu.native import NativeDevice
 from ..model import llama
 from .concurrency import concurrent_decode
 from .measure import BenchResult, copy_bandwidth, decode_speed
-from .profile import profile_decode_step
+from .profile import profile_batched_step, profile_decode_step
 from .random_weights import bytes_read_per_token, random_weights
 from .shapes import SHAPES
 
@@ -22,7 +22,8 @@ def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens
     """`prompt_tokens`: one prefill length, or several (the first is the main result, the others
     `prefill_sweep`); `depth` > 0 also times decode after that many tokens of context; `profile`
     times each dispatch of a decode step at position `depth` (or the main prompt length);
-    `concurrency` > 1 also runs that many streams at once through the batch scheduler."""
+    `concurrency` > 1 also runs that many streams at once through the batch scheduler (with
+    `profile`, and times each dispatch of its batched step at 1 and `concurrency` rows)."""
     lengths = [prompt_tokens] if isinstance(prompt_tokens, int) else list(prompt_tokens)
     if not lengths or min(lengths) < 1 or depth < 0 or decode_tokens < 2 or concurrency < 1:
         raise ValueError(f"bench needs prompt lengths >= 1, depth >= 0, decode tokens >= 2 and concurrency "
@@ -60,13 +61,16 @@ def bench(model: str | None, shape: str | None, quantization: str, prompt_tokens
     bandwidth = copy_bandwidth(device)
     per_token = bytes_read_per_token(weights, config)
     step = profile_decode_step(runner, depth or prompt_tokens, bandwidth) if profile else None
-    batched = None
+    batched, batch_steps = None, []
     if concurrency > 1:
-        batched = concurrent_decode(scheduler or BatchScheduler(runner, concurrency), concurrency, prompt_tokens,
-                                    decode_tokens, config.vocab_size)
+        scheduler = scheduler or BatchScheduler(runner, concurrency)
+        batched = concurrent_decode(scheduler, concurrency, prompt_tokens, decode_tokens, config.vocab_size)
+        if profile:  # the batched step alone and full, at the same position as the decode step's
+            batch_steps = [profile_batched_step(scheduler, rows, depth or prompt_tokens, bandwidth)
+                           for rows in (1, concurrency)]
     return BenchResult(name, quantization, device.info.name, prompt_tokens, decode_tokens, prefill, decode,
                        runner.dispatches_per_decode_step, per_token, bandwidth / 1e9,
-                       per_token * decode / bandwidth, schema, sweep, depth, at_depth, step, batched)
+                       per_token * decode / bandwidth, schema, sweep, depth, at_depth, step, batched, batch_steps)
 
 
 def _schema_decode(runner, vocab: int, tokenizer, tokenizer_file: str | None, schema_file: str,
