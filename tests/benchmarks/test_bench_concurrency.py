@@ -62,5 +62,7 @@ def test_the_batched_step_is_profiled_per_kind_at_one_and_n_rows(scheduler, devi
     # The weights count once whatever the rows: what the step must read at least.
     weights_read = [{k.kind: k.bytes_read for k in step.kinds}["gate_up"] for step in (one, three)]
     assert weights_read[0] == weights_read[1] > 0
+    embed = [{k.kind: k.bytes_read for k in step.kinds}["embed"] for step in (one, three)]
+    assert embed[1] == 3 * embed[0] > 0  # a row of the table per token
     with pytest.raises(ValueError, match="outside the context window"):
         profile_batched_step(scheduler, 1, 128, copy_bytes_per_s=1e9)

@@ -75,7 +75,7 @@ def profile_decode_step(runner: ModelRunner, position: int, copy_bytes_per_s: fl
     whatever is there: the timing does not depend on the values)."""
     _check_position(runner, position)
     runner.device.write_buffer(runner.graph.params, 0, SamplingSetup().step_params(position, 1, 0).pack())
-    return _profile(runner, runner.graph.decode_dispatches, position, 1, copy_bytes_per_s, repeats, rows=0)
+    return _profile(runner, runner.graph.decode_dispatches, position, copy_bytes_per_s, repeats, rows=0)
 
 
 def profile_batched_step(scheduler: BatchScheduler, rows: int, position: int, copy_bytes_per_s: float,
@@ -89,7 +89,7 @@ def profile_batched_step(scheduler: BatchScheduler, rows: int, position: int, co
     table = [BatchRow(position, slot.table_base, slot.index) for slot in scheduler.slots[:rows]]
     samplers = [SamplingSetup().step_params(position, 1, 0) for _ in table]
     runner.device.write_buffer(graph.params, 0, pack_batch(table, samplers, graph.capacity))
-    return _profile(runner, graph.dispatches(rows), position, rows, copy_bytes_per_s, repeats, rows=rows)
+    return _profile(runner, graph.dispatches(rows), position, copy_bytes_per_s, repeats, rows=rows)
 
 
 def _check_position(runner: ModelRunner, position: int) -> None:
@@ -97,17 +97,18 @@ def _check_position(runner: ModelRunner, position: int) -> None:
         raise ValueError(f"position {position} outside the context window of {runner.sizes.context}")
 
 
-def _profile(runner: ModelRunner, dispatches, position: int, key_rows: int, copy_bytes_per_s: float,
-             repeats: int, rows: int) -> StepProfile:
-    """Median GPU time of each dispatch over `repeats` runs, summed per kind; keys are read by
-    `key_rows` queries at `position`."""
+def _profile(runner: ModelRunner, dispatches, position: int, copy_bytes_per_s: float, repeats: int,
+             rows: int) -> StepProfile:
+    """Median GPU time of each dispatch over `repeats` runs, summed per kind; each of the step's
+    queries (`rows`, or the one of a decode step: rows 0) reads keys 0..position."""
     graph, device, config = runner.graph, runner.device, runner.config
     runs = [device.time_dispatches(dispatches) for _ in range(repeats + 1)][1:]  # the first warms up
     seconds = [statistics.median(run[i] for run in runs) for i in range(len(dispatches))]
     weights = {id(b) for b in graph.weights.values()}
     kv = {id(b) for b in graph.k_cache + graph.v_cache}
     # Keys 0..position of one layer's K or V, for each query: rows of KVH * head_dim f32.
-    kv_bytes = key_rows * (position + 1) * config.num_key_value_heads * config.head_dim * 4
+    queries = max(rows, 1)
+    kv_bytes = queries * (position + 1) * config.num_key_value_heads * config.head_dim * 4
     kinds: dict[str, list] = {}
     for dispatch, s in zip(dispatches, seconds):
         kind = _LAYER.sub("", dispatch.label.removeprefix("batch."))
@@ -115,7 +116,7 @@ def _profile(runner: ModelRunner, dispatches, position: int, key_rows: int, copy
         entry[0] += 1
         entry[1] += s
         nbytes = _bytes_read(dispatch, weights, kv, kv_bytes)
-        entry[2] += nbytes // config.vocab_size * max(rows, 1) if kind == "embed" else nbytes  # a row of the table
+        entry[2] += nbytes // config.vocab_size * queries if kind == "embed" else nbytes  # a table row each
     out = []
     for kind, (n, s, nbytes) in sorted(kinds.items(), key=lambda item: -item[1][1]):
         gb_s = nbytes / s / 1e9 if s > 0 else 0.0
